@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Hot kernels (Networks, MetaOptimize) are compiled optimised even in debug builds, so that `swift test` is fast,
+/// and with AVX2 + FMA on x86-64 (without `-march`, `fma` lowers to a libm call and runs ~100x slower).
+var kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"])]
+#if arch(x86_64)
+kernelSettings.append(.unsafeFlags(["-Xcc", "-march=x86-64-v3"]))
+#endif
+
+let package = Package(
+    name: "mobench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Streams", targets: ["Streams"]),
+        .library(name: "Networks", targets: ["Networks"]),
+        .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
+        .library(name: "Bench", targets: ["Bench"]),
+        .executable(name: "mobench", targets: ["mobench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: kernelSettings),
+        .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
+        .target(name: "Networks", swiftSettings: kernelSettings),
+        .target(name: "MetaOptimize", swiftSettings: kernelSettings),
+        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize"]),
+        .executableTarget(
+            name: "mobench",
+            dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
+        .executableTarget(
+            name: "mobench-perf",
+            dependencies: ["Bench", "AllocationCounter"],
+            path: "Benchmarks/Throughput",
+            swiftSettings: kernelSettings
+        ),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "StreamsTests", dependencies: ["Streams"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
+        .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
