@@ -13,7 +13,8 @@ public enum ModelSpec: Codable, Sendable, Equatable, Hashable, CustomStringConve
     case mlp(hidden: [Int])
     case simpleCNN
 
-    /// Parses `linear`, `mlp:256,256` (one or more positive widths) or `simple-cnn`.
+    /// Parses `linear`, `mlp:256,256` (one or more positive widths; spaces around them are ignored) or
+    /// `simple-cnn`.
     public init(parsing text: String) throws(NetworkError) {
         let trimmed = text.trimmingWhitespace()
         if trimmed == "linear" {
@@ -31,7 +32,7 @@ public enum ModelSpec: Codable, Sendable, Equatable, Hashable, CustomStringConve
             }
             var widths: [Int] = []
             for part in list.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let width = Int(part), width > 0 else {
+                guard let width = Int(part.trimmingWhitespace()), width > 0 else {
                     throw .invalidSpec(text: text, reason: "hidden width '\(part)' is not a positive integer")
                 }
                 widths.append(width)

@@ -16,6 +16,7 @@ struct ModelSpecTests {
     @Test("surrounding whitespace is ignored")
     func trimsWhitespace() throws {
         #expect(try ModelSpec(parsing: "  mlp:3,4\n") == .mlp(hidden: [3, 4]))
+        #expect(try ModelSpec(parsing: "mlp:256, 128") == .mlp(hidden: [256, 128]))
     }
 
     @Test("invalid texts are invalidSpec errors with a one-line description quoting the text",

@@ -206,6 +206,13 @@ struct GradientCheckTests {
             seed: 300 + UInt64(batch), elementsPerTensor: 25)
     }
 
+    @Test("simple-cnn at the smallest size 1×4×4 (conv2 on 2×2, one pooled pixel) at batch 3")
+    func smallestCNN() throws {
+        try checkGradients(
+            spec: .simpleCNN, input: InputShape(channels: 1, height: 4, width: 4), classes: 3, batch: 3,
+            seed: 350, elementsPerTensor: 30)
+    }
+
     @Test("simple-cnn 3×32×32 (CIFAR shape) spot-check: logits, loss and 5 gradient elements per tensor")
     func cifarCNN() throws {
         try checkGradients(
