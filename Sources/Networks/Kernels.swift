@@ -1,0 +1,823 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Hand-written Float32 kernels. Every hot loop of the networks lives in this one file so that the optimiser can
+// inline the SIMD helpers even in non-whole-module (debug `-O`) builds. Kernels never allocate; all buffers are
+// owned by the caller. Summation orders are fixed, so results are bit-identical run to run.
+
+@inline(__always)
+func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func load8(_ pointer: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func store8(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
+}
+
+/// Fixed-order horizontal sum ((0+4)+(2+6)) + ((1+5)+(3+7)).
+@inline(__always)
+func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let a = v.lowHalf + v.highHalf
+    let b = a.lowHalf + a.highHalf
+    return b[0] + b[1]
+}
+
+@inline(__always)
+func splat(_ x: Float) -> SIMD8<Float> { SIMD8<Float>(repeating: x) }
+
+@inline(__always)
+func zeroFloats(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    let zero = SIMD8<Float>()
+    while i + 8 <= count {
+        store8(zero, pointer + i)
+        i += 8
+    }
+    while i < count {
+        pointer[i] = 0
+        i += 1
+    }
+}
+
+@inline(__always)
+func copyFloats(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(source + i), destination + i)
+        i += 8
+    }
+    while i < count {
+        destination[i] = source[i]
+        i += 1
+    }
+}
+
+@inline(__always)
+func addFloats(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(destination + i) + load8(source + i), destination + i)
+        i += 8
+    }
+    while i < count {
+        destination[i] += source[i]
+        i += 1
+    }
+}
+
+/// Dot product of two length-`count` vectors, fixed summation order.
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= count {
+        acc0 = acc0.addingProduct(load8(a + i), load8(b + i))
+        acc1 = acc1.addingProduct(load8(a + i + 8), load8(b + i + 8))
+        i += 16
+    }
+    if i + 8 <= count {
+        acc0 = acc0.addingProduct(load8(a + i), load8(b + i))
+        i += 8
+    }
+    var sum = horizontalSum(acc0 + acc1)
+    while i < count {
+        sum = sum.addingProduct(a[i], b[i])
+        i += 1
+    }
+    return sum
+}
+
+enum Kernels {
+
+    // MARK: - Linear (fully connected) layer, PyTorch layout: weight [out, in] row-major, bias [out].
+
+    /// Forward: `y[b, o] = bias[o] + Σ_i weight[o, i] · x[b, i]` for `b < batch`.
+    /// Rows are processed four at a time (and samples two at a time) so each weight load feeds several FMAs.
+    static func linearForward(
+        x: UnsafePointer<Float>, batch: Int, inCount n: Int,
+        weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>, outCount m: Int,
+        y: UnsafeMutablePointer<Float>
+    ) {
+        let n8 = n & ~7
+        var o = 0
+        while o + 4 <= m {
+            let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
+            var b = 0
+            while b + 2 <= batch {
+                let xa = x + b * n, xb = xa + n
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
+                var i = 0
+                while i < n8 {
+                    let va = load8(xa + i), vb = load8(xb + i)
+                    let v0 = load8(w0 + i), v1 = load8(w1 + i), v2 = load8(w2 + i), v3 = load8(w3 + i)
+                    a0 = a0.addingProduct(v0, va); c0 = c0.addingProduct(v0, vb)
+                    a1 = a1.addingProduct(v1, va); c1 = c1.addingProduct(v1, vb)
+                    a2 = a2.addingProduct(v2, va); c2 = c2.addingProduct(v2, vb)
+                    a3 = a3.addingProduct(v3, va); c3 = c3.addingProduct(v3, vb)
+                    i += 8
+                }
+                var s0 = horizontalSum(a0), s1 = horizontalSum(a1), s2 = horizontalSum(a2), s3 = horizontalSum(a3)
+                var t0 = horizontalSum(c0), t1 = horizontalSum(c1), t2 = horizontalSum(c2), t3 = horizontalSum(c3)
+                while i < n {
+                    let va = xa[i], vb = xb[i]
+                    s0 = s0.addingProduct(w0[i], va); t0 = t0.addingProduct(w0[i], vb)
+                    s1 = s1.addingProduct(w1[i], va); t1 = t1.addingProduct(w1[i], vb)
+                    s2 = s2.addingProduct(w2[i], va); t2 = t2.addingProduct(w2[i], vb)
+                    s3 = s3.addingProduct(w3[i], va); t3 = t3.addingProduct(w3[i], vb)
+                    i += 1
+                }
+                let ya = y + b * m + o, yb = ya + m
+                ya[0] = bias[o] + s0; ya[1] = bias[o + 1] + s1; ya[2] = bias[o + 2] + s2; ya[3] = bias[o + 3] + s3
+                yb[0] = bias[o] + t0; yb[1] = bias[o + 1] + t1; yb[2] = bias[o + 2] + t2; yb[3] = bias[o + 3] + t3
+                b += 2
+            }
+            if b < batch {
+                // One sample, four rows, two accumulators per row (eight independent FMA chains).
+                let xa = x + b * n
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var e0 = SIMD8<Float>(), e1 = SIMD8<Float>(), e2 = SIMD8<Float>(), e3 = SIMD8<Float>()
+                var i = 0
+                while i + 16 <= n {
+                    let va = load8(xa + i), vb = load8(xa + i + 8)
+                    a0 = a0.addingProduct(load8(w0 + i), va); e0 = e0.addingProduct(load8(w0 + i + 8), vb)
+                    a1 = a1.addingProduct(load8(w1 + i), va); e1 = e1.addingProduct(load8(w1 + i + 8), vb)
+                    a2 = a2.addingProduct(load8(w2 + i), va); e2 = e2.addingProduct(load8(w2 + i + 8), vb)
+                    a3 = a3.addingProduct(load8(w3 + i), va); e3 = e3.addingProduct(load8(w3 + i + 8), vb)
+                    i += 16
+                }
+                if i + 8 <= n {
+                    let va = load8(xa + i)
+                    a0 = a0.addingProduct(load8(w0 + i), va)
+                    a1 = a1.addingProduct(load8(w1 + i), va)
+                    a2 = a2.addingProduct(load8(w2 + i), va)
+                    a3 = a3.addingProduct(load8(w3 + i), va)
+                    i += 8
+                }
+                var s0 = horizontalSum(a0 + e0), s1 = horizontalSum(a1 + e1)
+                var s2 = horizontalSum(a2 + e2), s3 = horizontalSum(a3 + e3)
+                while i < n {
+                    let va = xa[i]
+                    s0 = s0.addingProduct(w0[i], va)
+                    s1 = s1.addingProduct(w1[i], va)
+                    s2 = s2.addingProduct(w2[i], va)
+                    s3 = s3.addingProduct(w3[i], va)
+                    i += 1
+                }
+                let ya = y + b * m + o
+                ya[0] = bias[o] + s0; ya[1] = bias[o + 1] + s1; ya[2] = bias[o + 2] + s2; ya[3] = bias[o + 3] + s3
+            }
+            o += 4
+        }
+        while o < m {
+            for b in 0..<batch {
+                y[b * m + o] = bias[o] + dot(w + o * n, x + b * n, n)
+            }
+            o += 1
+        }
+    }
+
+    /// Backward of a linear layer given `delta = ∂L/∂y` (already masked by any following activation):
+    /// `weightGrad[o, i] = Σ_b delta[b, o]·x[b, i]`, `biasGrad[o] = Σ_b delta[b, o]` (both overwritten), and, when
+    /// `inputGrad` is given, `inputGrad[b, i] = Σ_o delta[b, o]·weight[o, i]` (overwritten).
+    static func linearBackward(
+        x: UnsafePointer<Float>, batch: Int, inCount n: Int,
+        weight w: UnsafePointer<Float>, outCount m: Int,
+        delta d: UnsafePointer<Float>,
+        weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>,
+        inputGrad dx: UnsafeMutablePointer<Float>?
+    ) {
+        for o in 0..<m {
+            var s: Float = 0
+            for b in 0..<batch { s += d[b * m + o] }
+            db[o] = s
+        }
+        if batch == 1 {
+            linearBackwardSingle(x: x, inCount: n, weight: w, outCount: m, delta: d, weightGrad: dw, inputGrad: dx)
+            return
+        }
+        linearWeightGradientBatch(x: x, batch: batch, inCount: n, outCount: m, delta: d, weightGrad: dw)
+        if let dx {
+            linearInputGradientBatch(batch: batch, inCount: n, weight: w, outCount: m, delta: d, inputGrad: dx)
+        }
+    }
+
+    /// Batch-1 backward: one pass over the weight rows computes the outer product `dW = δ xᵀ` and accumulates
+    /// `dx += δ_o · W[o, :]`. Blocks of four rows whose deltas are all zero (dead ReLUs) only write zeros.
+    private static func linearBackwardSingle(
+        x: UnsafePointer<Float>, inCount n: Int, weight w: UnsafePointer<Float>, outCount m: Int,
+        delta d: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>,
+        inputGrad dx: UnsafeMutablePointer<Float>?
+    ) {
+        let n8 = n & ~7
+        if let dx { zeroFloats(dx, n) }
+        var o = 0
+        while o + 4 <= m {
+            let g0 = d[o], g1 = d[o + 1], g2 = d[o + 2], g3 = d[o + 3]
+            let r0 = dw + o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
+            if g0 == 0 && g1 == 0 && g2 == 0 && g3 == 0 {
+                zeroFloats(r0, 4 * n)
+                o += 4
+                continue
+            }
+            let s0 = splat(g0), s1 = splat(g1), s2 = splat(g2), s3 = splat(g3)
+            var i = 0
+            if let dx {
+                let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
+                while i < n8 {
+                    let xv = load8(x + i)
+                    store8(s0 * xv, r0 + i)
+                    store8(s1 * xv, r1 + i)
+                    store8(s2 * xv, r2 + i)
+                    store8(s3 * xv, r3 + i)
+                    var acc = load8(dx + i)
+                    acc = acc.addingProduct(s0, load8(w0 + i))
+                    acc = acc.addingProduct(s1, load8(w1 + i))
+                    acc = acc.addingProduct(s2, load8(w2 + i))
+                    acc = acc.addingProduct(s3, load8(w3 + i))
+                    store8(acc, dx + i)
+                    i += 8
+                }
+                while i < n {
+                    let xv = x[i]
+                    r0[i] = g0 * xv; r1[i] = g1 * xv; r2[i] = g2 * xv; r3[i] = g3 * xv
+                    var acc = dx[i]
+                    acc = acc.addingProduct(g0, w0[i])
+                    acc = acc.addingProduct(g1, w1[i])
+                    acc = acc.addingProduct(g2, w2[i])
+                    acc = acc.addingProduct(g3, w3[i])
+                    dx[i] = acc
+                    i += 1
+                }
+            } else {
+                while i < n8 {
+                    let xv = load8(x + i)
+                    store8(s0 * xv, r0 + i)
+                    store8(s1 * xv, r1 + i)
+                    store8(s2 * xv, r2 + i)
+                    store8(s3 * xv, r3 + i)
+                    i += 8
+                }
+                while i < n {
+                    let xv = x[i]
+                    r0[i] = g0 * xv; r1[i] = g1 * xv; r2[i] = g2 * xv; r3[i] = g3 * xv
+                    i += 1
+                }
+            }
+            o += 4
+        }
+        while o < m {
+            let g = d[o]
+            let r = dw + o * n
+            let s = splat(g)
+            var i = 0
+            while i < n8 {
+                store8(s * load8(x + i), r + i)
+                i += 8
+            }
+            while i < n {
+                r[i] = g * x[i]
+                i += 1
+            }
+            if let dx, g != 0 {
+                let wr = w + o * n
+                i = 0
+                while i < n8 {
+                    store8(load8(dx + i).addingProduct(s, load8(wr + i)), dx + i)
+                    i += 8
+                }
+                while i < n {
+                    dx[i] = dx[i].addingProduct(g, wr[i])
+                    i += 1
+                }
+            }
+            o += 1
+        }
+    }
+
+    /// `dW[o, i] = Σ_b δ[b, o]·x[b, i]`, four rows × 16 columns per register block, batch inside.
+    private static func linearWeightGradientBatch(
+        x: UnsafePointer<Float>, batch: Int, inCount n: Int, outCount m: Int,
+        delta d: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>
+    ) {
+        var o = 0
+        while o + 4 <= m {
+            let r0 = dw + o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
+            var i = 0
+            while i + 16 <= n {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var e0 = SIMD8<Float>(), e1 = SIMD8<Float>(), e2 = SIMD8<Float>(), e3 = SIMD8<Float>()
+                for b in 0..<batch {
+                    let xb = x + b * n + i
+                    let va = load8(xb), vb = load8(xb + 8)
+                    let db = d + b * m + o
+                    let s0 = splat(db[0]), s1 = splat(db[1]), s2 = splat(db[2]), s3 = splat(db[3])
+                    a0 = a0.addingProduct(s0, va); e0 = e0.addingProduct(s0, vb)
+                    a1 = a1.addingProduct(s1, va); e1 = e1.addingProduct(s1, vb)
+                    a2 = a2.addingProduct(s2, va); e2 = e2.addingProduct(s2, vb)
+                    a3 = a3.addingProduct(s3, va); e3 = e3.addingProduct(s3, vb)
+                }
+                store8(a0, r0 + i); store8(e0, r0 + i + 8)
+                store8(a1, r1 + i); store8(e1, r1 + i + 8)
+                store8(a2, r2 + i); store8(e2, r2 + i + 8)
+                store8(a3, r3 + i); store8(e3, r3 + i + 8)
+                i += 16
+            }
+            while i < n {
+                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+                for b in 0..<batch {
+                    let xv = x[b * n + i]
+                    let db = d + b * m + o
+                    s0 = s0.addingProduct(db[0], xv)
+                    s1 = s1.addingProduct(db[1], xv)
+                    s2 = s2.addingProduct(db[2], xv)
+                    s3 = s3.addingProduct(db[3], xv)
+                }
+                r0[i] = s0; r1[i] = s1; r2[i] = s2; r3[i] = s3
+                i += 1
+            }
+            o += 4
+        }
+        while o < m {
+            let r = dw + o * n
+            var i = 0
+            while i + 8 <= n {
+                var a = SIMD8<Float>()
+                for b in 0..<batch {
+                    a = a.addingProduct(splat(d[b * m + o]), load8(x + b * n + i))
+                }
+                store8(a, r + i)
+                i += 8
+            }
+            while i < n {
+                var s: Float = 0
+                for b in 0..<batch { s = s.addingProduct(d[b * m + o], x[b * n + i]) }
+                r[i] = s
+                i += 1
+            }
+            o += 1
+        }
+    }
+
+    /// `dx[b, i] = Σ_o δ[b, o]·W[o, i]`, sample by sample, four weight rows per pass.
+    private static func linearInputGradientBatch(
+        batch: Int, inCount n: Int, weight w: UnsafePointer<Float>, outCount m: Int,
+        delta d: UnsafePointer<Float>, inputGrad dx: UnsafeMutablePointer<Float>
+    ) {
+        let n8 = n & ~7
+        for b in 0..<batch {
+            let dxb = dx + b * n
+            let db = d + b * m
+            zeroFloats(dxb, n)
+            var o = 0
+            while o + 4 <= m {
+                let g0 = db[o], g1 = db[o + 1], g2 = db[o + 2], g3 = db[o + 3]
+                if g0 == 0 && g1 == 0 && g2 == 0 && g3 == 0 {
+                    o += 4
+                    continue
+                }
+                let s0 = splat(g0), s1 = splat(g1), s2 = splat(g2), s3 = splat(g3)
+                let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
+                var i = 0
+                while i < n8 {
+                    var acc = load8(dxb + i)
+                    acc = acc.addingProduct(s0, load8(w0 + i))
+                    acc = acc.addingProduct(s1, load8(w1 + i))
+                    acc = acc.addingProduct(s2, load8(w2 + i))
+                    acc = acc.addingProduct(s3, load8(w3 + i))
+                    store8(acc, dxb + i)
+                    i += 8
+                }
+                while i < n {
+                    var acc = dxb[i]
+                    acc = acc.addingProduct(g0, w0[i])
+                    acc = acc.addingProduct(g1, w1[i])
+                    acc = acc.addingProduct(g2, w2[i])
+                    acc = acc.addingProduct(g3, w3[i])
+                    dxb[i] = acc
+                    i += 1
+                }
+                o += 4
+            }
+            while o < m {
+                let g = db[o]
+                if g != 0 {
+                    let wr = w + o * n
+                    let s = splat(g)
+                    var i = 0
+                    while i < n8 {
+                        store8(load8(dxb + i).addingProduct(s, load8(wr + i)), dxb + i)
+                        i += 8
+                    }
+                    while i < n {
+                        dxb[i] = dxb[i].addingProduct(g, wr[i])
+                        i += 1
+                    }
+                }
+                o += 1
+            }
+        }
+    }
+
+    /// `output[i] = input[i]²`.
+    static func square(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            let v = load8(input + i)
+            store8(v * v, output + i)
+            i += 8
+        }
+        while i < count {
+            output[i] = input[i] * input[i]
+            i += 1
+        }
+    }
+
+    // MARK: - ReLU
+
+    /// `v ← max(v, 0)` in place.
+    static func reluForward(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let zero = SIMD8<Float>()
+        while i + 8 <= count {
+            let v = load8(values + i)
+            store8(v.replacing(with: zero, where: v .< zero), values + i)
+            i += 8
+        }
+        while i < count {
+            if values[i] < 0 { values[i] = 0 }
+            i += 1
+        }
+    }
+
+    /// ReLU backward from the ReLU's output: `delta ← activation > 0 ? delta : 0` (PyTorch's convention: the
+    /// gradient at exactly 0 is 0).
+    static func reluBackward(
+        delta: UnsafeMutablePointer<Float>, activation: UnsafePointer<Float>, count: Int
+    ) {
+        var i = 0
+        let zero = SIMD8<Float>()
+        while i + 8 <= count {
+            let a = load8(activation + i)
+            let g = load8(delta + i)
+            store8(g.replacing(with: zero, where: a .<= zero), delta + i)
+            i += 8
+        }
+        while i < count {
+            if activation[i] <= 0 { delta[i] = 0 }
+            i += 1
+        }
+    }
+
+    // MARK: - Softmax cross-entropy
+
+    /// Per-sample softmax cross-entropy with log-sum-exp stabilisation:
+    /// `loss_b = log Σ_j exp(z_j − max z) − (z_y − max z)`; `prediction_b` = first index of the maximum logit.
+    /// When `gradient` is given it receives `scale · (softmax(z) − onehot(y))`; when `hessianFactor` is given it
+    /// receives `scale · p_j (1 − p_j)`. Returns Σ_b loss_b.
+    static func softmaxCrossEntropy(
+        logits: UnsafePointer<Float>, batch: Int, classes k: Int, labels: UnsafePointer<Int32>,
+        losses: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int32>,
+        gradient: UnsafeMutablePointer<Float>?, hessianFactor: UnsafeMutablePointer<Float>?, scale: Float
+    ) -> Float {
+        var total: Float = 0
+        for b in 0..<batch {
+            let z = logits + b * k
+            var best = 0
+            var maxValue = z[0]
+            for j in 1..<k where z[j] > maxValue {
+                maxValue = z[j]
+                best = j
+            }
+            var sum: Float = 0
+            for j in 0..<k { sum += exp(z[j] - maxValue) }
+            let logSum = log(sum)
+            let label = Int(labels[b])
+            let loss = logSum - (z[label] - maxValue)
+            losses[b] = loss
+            predictions[b] = Int32(best)
+            total += loss
+            if gradient != nil || hessianFactor != nil {
+                for j in 0..<k {
+                    let p = exp((z[j] - maxValue) - logSum)
+                    if let gradient { gradient[b * k + j] = scale * (j == label ? p - 1 : p) }
+                    if let hessianFactor { hessianFactor[b * k + j] = scale * (p * (1 - p)) }
+                }
+            }
+        }
+        return total
+    }
+
+    // MARK: - 3×3 convolution, stride 1, zero padding 1 (as im2col + GEMM)
+
+    /// im2col for a 3×3 kernel with padding 1: `col[(ci·3 + ky)·3 + kx, y·W + x] = in[ci, y + ky − 1, x + kx − 1]`
+    /// (0 outside the image). Rows have stride `colStride` ≥ H·W; columns ≥ H·W are left untouched.
+    static func im2col(
+        input: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
+        col: UnsafeMutablePointer<Float>, colStride: Int
+    ) {
+        let plane = h * w
+        for ci in 0..<c {
+            let source = input + ci * plane
+            for ky in 0..<3 {
+                let dy = ky - 1
+                let yStart = max(0, -dy), yEnd = min(h, h - dy)
+                for kx in 0..<3 {
+                    let dx = kx - 1
+                    let row = col + ((ci * 3 + ky) * 3 + kx) * colStride
+                    // Rows outside the image are zero.
+                    if yStart > 0 { zeroFloats(row, yStart * w) }
+                    if yEnd < h { zeroFloats(row + yEnd * w, (h - yEnd) * w) }
+                    // Valid rows: one contiguous shifted copy; the first (dx = −1) or last (dx = +1) element of each
+                    // row wraps around to the neighbouring image row and is zeroed afterwards.
+                    var begin = yStart * w, end = yEnd * w
+                    if dx < 0 { begin += 1 }
+                    if dx > 0 { end -= 1 }
+                    if end > begin {
+                        copyFloats(row + begin, source + begin + dy * w + dx, end - begin)
+                    }
+                    if dx != 0 {
+                        let column = dx < 0 ? 0 : w - 1
+                        var y = yStart
+                        while y < yEnd {
+                            row[y * w + column] = 0
+                            y += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adjoint of `im2col`: `dInput[ci, y, x] = Σ_{ky,kx} dCol[(ci·3+ky)·3+kx, (y−ky+1)·W + (x−kx+1)]` over valid
+    /// positions (overwrites `dInput`). Modifies the wrap-around entries of `dCol` (scratch).
+    static func col2im(
+        dCol: UnsafeMutablePointer<Float>, colStride: Int, channels c: Int, height h: Int, width w: Int,
+        dInput: UnsafeMutablePointer<Float>
+    ) {
+        let plane = h * w
+        zeroFloats(dInput, c * plane)
+        for ci in 0..<c {
+            let target = dInput + ci * plane
+            for ky in 0..<3 {
+                let dy = ky - 1
+                let yStart = max(0, -dy), yEnd = min(h, h - dy)
+                for kx in 0..<3 {
+                    let dx = kx - 1
+                    let row = dCol + ((ci * 3 + ky) * 3 + kx) * colStride
+                    if dx != 0 {
+                        // Entries that would read the zero padding contribute nothing.
+                        let column = dx < 0 ? 0 : w - 1
+                        var y = yStart
+                        while y < yEnd {
+                            row[y * w + column] = 0
+                            y += 1
+                        }
+                    }
+                    var begin = yStart * w, end = yEnd * w
+                    if dx < 0 { begin += 1 }
+                    if dx > 0 { end -= 1 }
+                    if end > begin {
+                        addFloats(target + begin + dy * w + dx, row + begin, end - begin)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[o, p] = bias[o] + Σ_k weight[o, k]·col[k, p]` for o < m, p < n. Requires m % 4 == 0, n % 16 == 0;
+    /// `col` and `out` have row stride n. Register block: 4 output channels × 16 pixels.
+    static func convForwardGemm(
+        weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels m: Int, depth k: Int,
+        col: UnsafePointer<Float>, columns n: Int, out: UnsafeMutablePointer<Float>
+    ) {
+        var p = 0
+        while p < n {
+            var o = 0
+            while o < m {
+                let w0 = w + o * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k
+                let b0 = splat(bias[o]), b1 = splat(bias[o + 1]), b2 = splat(bias[o + 2]), b3 = splat(bias[o + 3])
+                var a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3
+                var c = col + p
+                for kk in 0..<k {
+                    let v0 = load8(c), v1 = load8(c + 8)
+                    let s0 = splat(w0[kk]), s1 = splat(w1[kk]), s2 = splat(w2[kk]), s3 = splat(w3[kk])
+                    a00 = a00.addingProduct(s0, v0); a01 = a01.addingProduct(s0, v1)
+                    a10 = a10.addingProduct(s1, v0); a11 = a11.addingProduct(s1, v1)
+                    a20 = a20.addingProduct(s2, v0); a21 = a21.addingProduct(s2, v1)
+                    a30 = a30.addingProduct(s3, v0); a31 = a31.addingProduct(s3, v1)
+                    c += n
+                }
+                let r = out + o * n + p
+                store8(a00, r); store8(a01, r + 8)
+                store8(a10, r + n); store8(a11, r + n + 8)
+                store8(a20, r + 2 * n); store8(a21, r + 2 * n + 8)
+                store8(a30, r + 3 * n); store8(a31, r + 3 * n + 8)
+                o += 4
+            }
+            p += 16
+        }
+    }
+
+    /// `dW[o, k] (+)= Σ_p dOut[o, p]·col[k, p]` and `dB[o] (+)= Σ_p dOut[o, p]` (overwrite unless `accumulate`).
+    /// Requires m % 4 == 0, n % 8 == 0. Register block: 4 output channels × 2 depth rows (8 accumulators + 6
+    /// loads fit the 16 AVX registers without spilling).
+    static func convWeightGradient(
+        dOut: UnsafePointer<Float>, outChannels m: Int, col: UnsafePointer<Float>, depth k: Int, columns n: Int,
+        weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        @inline(__always)
+        func put(_ value: Float, _ target: UnsafeMutablePointer<Float>) {
+            if accumulate { target.pointee += value } else { target.pointee = value }
+        }
+        var o = 0
+        while o < m {
+            let d0 = dOut + o * n, d1 = d0 + n, d2 = d1 + n, d3 = d2 + n
+            let r0 = dw + o * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+            var kk = 0
+            while kk + 2 <= k {
+                let c0 = col + kk * n, c1 = c0 + n
+                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+                var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+                var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+                var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+                var p = 0
+                while p < n {
+                    let u0 = load8(c0 + p), u1 = load8(c1 + p)
+                    let g0 = load8(d0 + p), g1 = load8(d1 + p), g2 = load8(d2 + p), g3 = load8(d3 + p)
+                    a00 = a00.addingProduct(g0, u0); a01 = a01.addingProduct(g0, u1)
+                    a10 = a10.addingProduct(g1, u0); a11 = a11.addingProduct(g1, u1)
+                    a20 = a20.addingProduct(g2, u0); a21 = a21.addingProduct(g2, u1)
+                    a30 = a30.addingProduct(g3, u0); a31 = a31.addingProduct(g3, u1)
+                    p += 8
+                }
+                put(horizontalSum(a00), r0 + kk); put(horizontalSum(a01), r0 + kk + 1)
+                put(horizontalSum(a10), r1 + kk); put(horizontalSum(a11), r1 + kk + 1)
+                put(horizontalSum(a20), r2 + kk); put(horizontalSum(a21), r2 + kk + 1)
+                put(horizontalSum(a30), r3 + kk); put(horizontalSum(a31), r3 + kk + 1)
+                kk += 2
+            }
+            if kk < k {
+                let c0 = col + kk * n
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var p = 0
+                while p < n {
+                    let u0 = load8(c0 + p)
+                    a0 = a0.addingProduct(load8(d0 + p), u0)
+                    a1 = a1.addingProduct(load8(d1 + p), u0)
+                    a2 = a2.addingProduct(load8(d2 + p), u0)
+                    a3 = a3.addingProduct(load8(d3 + p), u0)
+                    p += 8
+                }
+                put(horizontalSum(a0), r0 + kk); put(horizontalSum(a1), r1 + kk)
+                put(horizontalSum(a2), r2 + kk); put(horizontalSum(a3), r3 + kk)
+            }
+            o += 4
+        }
+        for o in 0..<m {
+            let d = dOut + o * n
+            var a = SIMD8<Float>()
+            var p = 0
+            while p < n {
+                a += load8(d + p)
+                p += 8
+            }
+            put(horizontalSum(a), db + o)
+        }
+    }
+
+    /// `dCol[k, p] = Σ_o weight[o, k]·dOut[o, p]` for p < n (overwritten). Requires n % 16 == 0.
+    /// Register block: 4 depth rows × 16 pixels.
+    static func convInputGradientColumns(
+        weight w: UnsafePointer<Float>, outChannels m: Int, depth k: Int,
+        dOut: UnsafePointer<Float>, columns n: Int, dCol: UnsafeMutablePointer<Float>
+    ) {
+        var p = 0
+        while p < n {
+            var kk = 0
+            while kk + 4 <= k {
+                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+                var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+                var wp = w + kk
+                var d = dOut + p
+                for _ in 0..<m {
+                    let v0 = load8(d), v1 = load8(d + 8)
+                    let s0 = splat(wp[0]), s1 = splat(wp[1]), s2 = splat(wp[2]), s3 = splat(wp[3])
+                    a00 = a00.addingProduct(s0, v0); a01 = a01.addingProduct(s0, v1)
+                    a10 = a10.addingProduct(s1, v0); a11 = a11.addingProduct(s1, v1)
+                    a20 = a20.addingProduct(s2, v0); a21 = a21.addingProduct(s2, v1)
+                    a30 = a30.addingProduct(s3, v0); a31 = a31.addingProduct(s3, v1)
+                    wp += k
+                    d += n
+                }
+                let r = dCol + kk * n + p
+                store8(a00, r); store8(a01, r + 8)
+                store8(a10, r + n); store8(a11, r + n + 8)
+                store8(a20, r + 2 * n); store8(a21, r + 2 * n + 8)
+                store8(a30, r + 3 * n); store8(a31, r + 3 * n + 8)
+                kk += 4
+            }
+            while kk < k {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+                var wp = w + kk
+                var d = dOut + p
+                for _ in 0..<m {
+                    let s = splat(wp[0])
+                    a0 = a0.addingProduct(s, load8(d)); a1 = a1.addingProduct(s, load8(d + 8))
+                    wp += k
+                    d += n
+                }
+                let r = dCol + kk * n + p
+                store8(a0, r); store8(a1, r + 8)
+                kk += 1
+            }
+            p += 16
+        }
+    }
+
+    // MARK: - ReLU followed by 2×2 max-pooling (stride 2)
+
+    /// `pooled[c, py, px] = max(0, max of raw[c, 2py..2py+1, 2px..2px+1])`; `argmax` stores the in-plane index of
+    /// the first maximal raw value (window scanned row by row, as PyTorch). `raw` planes have stride `rawStride`.
+    static func reluMaxPoolForward(
+        raw: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, rawStride: Int,
+        pooled: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+    ) {
+        let ph = h / 2, pw = w / 2
+        let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        let zero = SIMD8<Float>()
+        let w32 = Int32(w)
+        for ci in 0..<c {
+            let plane = raw + ci * rawStride
+            let out = pooled + ci * ph * pw
+            let arg = argmax + ci * ph * pw
+            for py in 0..<ph {
+                let row0 = plane + 2 * py * w, row1 = row0 + w
+                var px = 0
+                // Eight windows at a time: deinterleave even/odd columns of two rows.
+                while px + 8 <= pw {
+                    let r0 = UnsafeRawPointer(row0 + 2 * px).loadUnaligned(as: SIMD16<Float>.self)
+                    let r1 = UnsafeRawPointer(row1 + 2 * px).loadUnaligned(as: SIMD16<Float>.self)
+                    let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
+                    let base = lane &+ Int32(2 * py * w + 2 * px)
+                    var value = a0
+                    var index = base
+                    var mask = a1 .> value
+                    value.replace(with: a1, where: mask)
+                    index.replace(with: base &+ 1, where: mask)
+                    mask = a2 .> value
+                    value.replace(with: a2, where: mask)
+                    index.replace(with: base &+ w32, where: mask)
+                    mask = a3 .> value
+                    value.replace(with: a3, where: mask)
+                    index.replace(with: base &+ (w32 + 1), where: mask)
+                    value.replace(with: zero, where: value .<= zero)
+                    store8(value, out + py * pw + px)
+                    UnsafeMutableRawPointer(arg + py * pw + px).storeBytes(of: index, as: SIMD8<Int32>.self)
+                    px += 8
+                }
+                while px < pw {
+                    let i0 = 2 * py * w + 2 * px
+                    var best = i0
+                    var value = plane[i0]
+                    if plane[i0 + 1] > value { value = plane[i0 + 1]; best = i0 + 1 }
+                    if plane[i0 + w] > value { value = plane[i0 + w]; best = i0 + w }
+                    if plane[i0 + w + 1] > value { value = plane[i0 + w + 1]; best = i0 + w + 1 }
+                    out[py * pw + px] = value > 0 ? value : 0
+                    arg[py * pw + px] = Int32(best)
+                    px += 1
+                }
+            }
+        }
+    }
+
+    /// Backward of `reluMaxPoolForward`: `dRaw[c, argmax] = dPooled` where the pooled value is positive, 0
+    /// elsewhere (first H·W entries of each plane overwritten).
+    static func reluMaxPoolBackward(
+        dPooled: UnsafePointer<Float>, pooled: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+        channels c: Int, height h: Int, width w: Int, dRaw: UnsafeMutablePointer<Float>, rawStride: Int
+    ) {
+        let q = (h / 2) * (w / 2)
+        for ci in 0..<c {
+            let plane = dRaw + ci * rawStride
+            zeroFloats(plane, h * w)
+            let base = ci * q
+            for j in 0..<q {
+                // Branch-free: every window writes its argmax slot (0 when the ReLU output is 0).
+                let g = dPooled[base + j]
+                plane[Int(argmax[base + j])] = pooled[base + j] > 0 ? g : 0
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+/// Owner of every buffer a network allocates: 64-byte aligned, zero-initialised, freed together.
+final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let raw = allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    func int32s(_ count: Int) -> UnsafeMutablePointer<Int32> {
+        let raw = allocate(bytes: max(count, 1) * MemoryLayout<Int32>.stride)
+        return raw.bindMemory(to: Int32.self, capacity: max(count, 1))
+    }
+
+    private func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        // Round up to whole cache lines so SIMD tails never touch another block.
+        let size = (bytes + 63) & ~63
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        blocks.append(raw)
+        return raw
+    }
+
+    deinit {
+        for block in blocks { block.deallocate() }
+    }
+}
+
+/// One step of a network's forward pass with its own preallocated activations (for `maxBatchSize` samples).
+/// `output` holds the stage's output activations and `gradOutput` the gradient of the loss with respect to them.
+protocol Stage: AnyObject {
+    var inputCount: Int { get }
+    var outputCount: Int { get }
+    var output: UnsafeMutablePointer<Float> { get }
+    var gradOutput: UnsafeMutablePointer<Float> { get }
+    func forward(input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>)
+    /// Uses `gradOutput` (may modify it), writes this stage's parameter gradients (overwriting) and, if given,
+    /// the gradient with respect to the input.
+    func backward(
+        input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
+        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?
+    )
+}
+
+/// Linear layer, optionally followed by ReLU (then `output` holds the post-ReLU activations).
+final class LinearStage: Stage {
+    let inputCount: Int
+    let outputCount: Int
+    let relu: Bool
+    let weightOffset: Int
+    let biasOffset: Int
+    let output: UnsafeMutablePointer<Float>
+    let gradOutput: UnsafeMutablePointer<Float>
+
+    init(inputCount: Int, outputCount: Int, relu: Bool, weightOffset: Int, biasOffset: Int, maxBatch: Int, arena: Arena) {
+        self.inputCount = inputCount
+        self.outputCount = outputCount
+        self.relu = relu
+        self.weightOffset = weightOffset
+        self.biasOffset = biasOffset
+        output = arena.floats(maxBatch * outputCount)
+        gradOutput = arena.floats(maxBatch * outputCount)
+    }
+
+    func forward(input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>) {
+        Kernels.linearForward(
+            x: input, batch: batch, inCount: inputCount,
+            weight: parameters + weightOffset, bias: parameters + biasOffset, outCount: outputCount, y: output)
+        if relu { Kernels.reluForward(output, count: batch * outputCount) }
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
+        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?
+    ) {
+        if relu { Kernels.reluBackward(delta: gradOutput, activation: output, count: batch * outputCount) }
+        Kernels.linearBackward(
+            x: input, batch: batch, inCount: inputCount, weight: parameters + weightOffset, outCount: outputCount,
+            delta: gradOutput, weightGrad: gradients + weightOffset, biasGrad: gradients + biasOffset,
+            inputGrad: inputGrad)
+    }
+}
+
+/// Conv 3×3 (stride 1, zero padding 1) → ReLU → max-pool 2×2, on C×H×W inputs (H, W even).
+/// Internally the convolution is im2col + GEMM; pixel rows are padded to `columns` (a multiple of 16).
+final class ConvStage: Stage {
+    let inChannels: Int
+    let outChannels: Int
+    let height: Int
+    let width: Int
+    let depth: Int          // inChannels · 9
+    let pixels: Int         // height · width
+    let columns: Int        // row stride of col/raw/dRaw: ≥ pixels, a multiple of 16
+    let weightOffset: Int
+    let biasOffset: Int
+    let inputCount: Int
+    let outputCount: Int
+    let col: UnsafeMutablePointer<Float>         // [maxBatch][depth][columns]
+    let raw: UnsafeMutablePointer<Float>         // [maxBatch][outChannels][columns] pre-activation
+    let output: UnsafeMutablePointer<Float>      // [maxBatch][outChannels][H/2][W/2]
+    let argmax: UnsafeMutablePointer<Int32>      // same shape as output
+    let dRaw: UnsafeMutablePointer<Float>        // [maxBatch][outChannels][columns]
+    let dCol: UnsafeMutablePointer<Float>?       // [depth][columns], only if the input gradient is needed
+    let gradOutput: UnsafeMutablePointer<Float>
+
+    init(
+        inChannels: Int, outChannels: Int, height: Int, width: Int, weightOffset: Int, biasOffset: Int,
+        needsInputGradient: Bool, maxBatch: Int, arena: Arena
+    ) {
+        precondition(outChannels % 4 == 0 && height % 2 == 0 && width % 2 == 0)
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.height = height
+        self.width = width
+        depth = inChannels * 9
+        pixels = height * width
+        // Row stride: a multiple of 16 pixels, nudged off multiples of 64 floats (256 bytes) so that the rows of
+        // col/raw/dRaw do not all map to the same L1 sets (4 KiB aliasing at 32×32 = 1024 pixels).
+        let rounded = (pixels + 15) & ~15
+        columns = rounded % 64 == 0 ? rounded + 16 : rounded
+        self.weightOffset = weightOffset
+        self.biasOffset = biasOffset
+        inputCount = inChannels * pixels
+        outputCount = outChannels * pixels / 4
+        col = arena.floats(maxBatch * depth * columns)
+        raw = arena.floats(maxBatch * outChannels * columns)
+        output = arena.floats(maxBatch * outputCount)
+        argmax = arena.int32s(maxBatch * outputCount)
+        dRaw = arena.floats(maxBatch * outChannels * columns)
+        dCol = needsInputGradient ? arena.floats(depth * columns) : nil
+        gradOutput = arena.floats(maxBatch * outputCount)
+    }
+
+    func forward(input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>) {
+        for b in 0..<batch {
+            let colB = col + b * depth * columns
+            let rawB = raw + b * outChannels * columns
+            Kernels.im2col(
+                input: input + b * inputCount, channels: inChannels, height: height, width: width,
+                col: colB, colStride: columns)
+            Kernels.convForwardGemm(
+                weight: parameters + weightOffset, bias: parameters + biasOffset, outChannels: outChannels,
+                depth: depth, col: colB, columns: columns, out: rawB)
+            Kernels.reluMaxPoolForward(
+                raw: rawB, channels: outChannels, height: height, width: width, rawStride: columns,
+                pooled: output + b * outputCount, argmax: argmax + b * outputCount)
+        }
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
+        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?
+    ) {
+        for b in 0..<batch {
+            let dRawB = dRaw + b * outChannels * columns
+            Kernels.reluMaxPoolBackward(
+                dPooled: gradOutput + b * outputCount, pooled: output + b * outputCount,
+                argmax: argmax + b * outputCount, channels: outChannels, height: height, width: width,
+                dRaw: dRawB, rawStride: columns)
+            Kernels.convWeightGradient(
+                dOut: dRawB, outChannels: outChannels, col: col + b * depth * columns, depth: depth,
+                columns: columns, weightGrad: gradients + weightOffset, biasGrad: gradients + biasOffset,
+                accumulate: b > 0)
+            if let inputGrad, let dCol {
+                Kernels.convInputGradientColumns(
+                    weight: parameters + weightOffset, outChannels: outChannels, depth: depth,
+                    dOut: dRawB, columns: columns, dCol: dCol)
+                Kernels.col2im(
+                    dCol: dCol, colStride: columns, channels: inChannels, height: height, width: width,
+                    dInput: inputGrad + b * inputCount)
+            }
+        }
+    }
+}

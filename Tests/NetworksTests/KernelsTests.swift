@@ -1,0 +1,410 @@
+import Foundation
+import Testing
+@testable import Networks
+
+// Layer-level checks of the hand-written kernels: forward values against plain Double loops, backward passes
+// against central finite differences of L = Σ r ⊙ layer(x) for a random cotangent r. Linear and convolution
+// layers are linear in each argument, so central differences are exact up to rounding; ReLU and max-pool inputs
+// are kept away from kinks by a margin larger than the step.
+
+/// Runs `linearForward` on arrays.
+private func linearForward(_ x: [Float], batch: Int, _ w: [Float], _ b: [Float], out m: Int) -> [Float] {
+    let n = x.count / batch
+    let (xs, ws, bs) = (Scratch(x), Scratch(w), Scratch(b))
+    let y = Scratch(repeating: Float.nan, count: batch * m)
+    Kernels.linearForward(
+        x: xs.pointer, batch: batch, inCount: n, weight: ws.pointer, bias: bs.pointer, outCount: m, y: y.pointer)
+    return y.array
+}
+
+private func dotDouble(_ a: [Float], _ b: [Float]) -> Double {
+    zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+}
+
+private func expectClose(
+    _ analytic: Float, _ reference: Double, tolerance: Double, _ what: @autoclosure () -> String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let error = abs(Double(analytic) - reference)
+    #expect(error <= tolerance, "\(what()): analytic \(analytic), reference \(reference)", sourceLocation: sourceLocation)
+}
+
+struct LinearLayerTests {
+    /// Sizes chosen to hit every code path: tails of 8 and 16 columns, a remainder of 4 rows, batch 1 (outer
+    /// product path), batch 2 (paired samples) and batch 3 (pair + single).
+    static let cases: [(inputs: Int, outputs: Int, batch: Int)] = [
+        (5, 3, 1), (21, 7, 1), (40, 8, 1), (21, 7, 2), (21, 7, 3), (40, 9, 3), (16, 4, 5),
+    ]
+
+    @Test("linear forward equals y = Wx + b computed in Double", arguments: cases)
+    func forwardMatchesPlainLoops(inputs n: Int, outputs m: Int, batch: Int) {
+        var rng = TestRNG(seed: UInt64(n * 100 + m * 10 + batch))
+        let x = rng.uniforms(batch * n, -1, 1), w = rng.uniforms(m * n, -1, 1), b = rng.uniforms(m, -1, 1)
+        let y = linearForward(x, batch: batch, w, b, out: m)
+        for s in 0..<batch {
+            for o in 0..<m {
+                var reference = Double(b[o])
+                for i in 0..<n { reference += Double(w[o * n + i]) * Double(x[s * n + i]) }
+                expectClose(y[s * m + o], reference, tolerance: 1e-5, "y[\(s), \(o)]")
+            }
+        }
+    }
+
+    @Test("linear backward (dW, db, dx) matches central differences of Σ r·y", arguments: cases)
+    func backwardMatchesFiniteDifferences(inputs n: Int, outputs m: Int, batch: Int) {
+        var rng = TestRNG(seed: UInt64(7 + n * 100 + m * 10 + batch))
+        let x = rng.uniforms(batch * n, -1, 1), w = rng.uniforms(m * n, -1, 1), b = rng.uniforms(m, -1, 1)
+        var r = rng.uniforms(batch * m, -1, 1)
+        // A block of four zero deltas exercises the dead-ReLU shortcut.
+        if m >= 4 { for o in 0..<4 { r[o] = 0 } }
+        let dwS = Scratch(repeating: Float.nan, count: m * n), dbS = Scratch(repeating: Float.nan, count: m)
+        let dxS = Scratch(repeating: Float.nan, count: batch * n)
+        let (xs, ws, rs) = (Scratch(x), Scratch(w), Scratch(r))
+        Kernels.linearBackward(
+            x: xs.pointer, batch: batch, inCount: n, weight: ws.pointer, outCount: m, delta: rs.pointer,
+            weightGrad: dwS.pointer, biasGrad: dbS.pointer, inputGrad: dxS.pointer)
+        let (dw, db, dx) = (dwS.array, dbS.array, dxS.array)
+        func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double { dotDouble(r, linearForward(x, batch: batch, w, b, out: m)) }
+        let h: Float = 0.5
+        for j in 0..<(m * n) {
+            var plus = w, minus = w
+            plus[j] += h; minus[j] -= h
+            expectClose(dw[j], (loss(x, plus, b) - loss(x, minus, b)) / Double(2 * h), tolerance: 1e-4, "dW[\(j)]")
+        }
+        for j in 0..<m {
+            var plus = b, minus = b
+            plus[j] += h; minus[j] -= h
+            expectClose(db[j], (loss(x, w, plus) - loss(x, w, minus)) / Double(2 * h), tolerance: 1e-4, "db[\(j)]")
+        }
+        for j in 0..<(batch * n) {
+            var plus = x, minus = x
+            plus[j] += h; minus[j] -= h
+            expectClose(dx[j], (loss(plus, w, b) - loss(minus, w, b)) / Double(2 * h), tolerance: 1e-4, "dx[\(j)]")
+        }
+    }
+}
+
+struct ReLUTests {
+    @Test("ReLU forward is max(x, 0) and its backward matches central differences away from 0")
+    func reluForwardBackward() {
+        var rng = TestRNG(seed: 11)
+        // Values with |x| ≥ 0.1 (kinks farther than the step), 19 of them to cover the SIMD tail.
+        var x = rng.uniforms(19, 0.1, 1).map { rng.next() & 1 == 0 ? $0 : -$0 }
+        x[3] = 0  // exactly at the kink: PyTorch's ReLU gradient there is 0
+        let r = rng.uniforms(19, -1, 1)
+        func relu(_ v: [Float]) -> [Float] {
+            let out = Scratch(v)
+            Kernels.reluForward(out.pointer, count: v.count)
+            return out.array
+        }
+        let y = relu(x)
+        for i in 0..<x.count { #expect(y[i] == max(x[i], 0)) }
+        let deltaS = Scratch(r), yS = Scratch(y)
+        Kernels.reluBackward(delta: deltaS.pointer, activation: yS.pointer, count: x.count)
+        let delta = deltaS.array
+        #expect(delta[3] == 0)
+        let h: Float = 0.01
+        for i in 0..<x.count where i != 3 {
+            var plus = x, minus = x
+            plus[i] += h; minus[i] -= h
+            let fd = (dotDouble(r, relu(plus)) - dotDouble(r, relu(minus))) / Double(2 * h)
+            expectClose(delta[i], fd, tolerance: 1e-5, "dReLU[\(i)]")
+        }
+    }
+}
+
+/// Convolution = im2col + GEMM, run exactly as `ConvStage` does (padded column stride).
+private struct ConvHarness {
+    let inChannels: Int, outChannels: Int, height: Int, width: Int
+    var depth: Int { inChannels * 9 }
+    var pixels: Int { height * width }
+    var columns: Int { ((pixels + 15) & ~15) + 16 }  // extra padding on purpose: padded columns must not leak
+
+    func forward(_ x: [Float], _ w: [Float], _ b: [Float]) -> [Float] {
+        let col = Scratch(repeating: Float(0), count: depth * columns)
+        let raw = Scratch(repeating: Float.nan, count: outChannels * columns)
+        let (xs, ws, bs) = (Scratch(x), Scratch(w), Scratch(b))
+        Kernels.im2col(input: xs.pointer, channels: inChannels, height: height, width: width, col: col.pointer, colStride: columns)
+        Kernels.convForwardGemm(
+            weight: ws.pointer, bias: bs.pointer, outChannels: outChannels, depth: depth, col: col.pointer,
+            columns: columns, out: raw.pointer)
+        let all = raw.array
+        var y: [Float] = []
+        for o in 0..<outChannels { y += all[(o * columns)..<(o * columns + pixels)] }
+        return y
+    }
+
+    /// Gradients of Σ r ⊙ conv(x) given r [out][H·W].
+    func backward(_ x: [Float], _ w: [Float], _ r: [Float]) -> (dw: [Float], db: [Float], dx: [Float]) {
+        let col = Scratch(repeating: Float(0), count: depth * columns)
+        let dRaw = Scratch(repeating: Float(0), count: outChannels * columns)
+        for o in 0..<outChannels {
+            for p in 0..<pixels { dRaw.buffer[o * columns + p] = r[o * pixels + p] }
+        }
+        let dw = Scratch(repeating: Float.nan, count: outChannels * depth)
+        let db = Scratch(repeating: Float.nan, count: outChannels)
+        let dCol = Scratch(repeating: Float.nan, count: depth * columns)
+        let dx = Scratch(repeating: Float.nan, count: inChannels * pixels)
+        let (xs, ws) = (Scratch(x), Scratch(w))
+        Kernels.im2col(input: xs.pointer, channels: inChannels, height: height, width: width, col: col.pointer, colStride: columns)
+        Kernels.convWeightGradient(
+            dOut: dRaw.pointer, outChannels: outChannels, col: col.pointer, depth: depth, columns: columns,
+            weightGrad: dw.pointer, biasGrad: db.pointer, accumulate: false)
+        Kernels.convInputGradientColumns(
+            weight: ws.pointer, outChannels: outChannels, depth: depth, dOut: dRaw.pointer, columns: columns,
+            dCol: dCol.pointer)
+        Kernels.col2im(
+            dCol: dCol.pointer, colStride: columns, channels: inChannels, height: height, width: width, dInput: dx.pointer)
+        return (dw.array, db.array, dx.array)
+    }
+}
+
+struct ConvolutionTests {
+    @Test("conv 3×3 pad 1 on a 1×4×4 input equals a plain-loop convolution")
+    func tinyConvolutionMatchesPlainLoops() {
+        let conv = ConvHarness(inChannels: 1, outChannels: 4, height: 4, width: 4)
+        let x: [Float] = (0..<16).map { Float($0) - 7.5 }
+        var rng = TestRNG(seed: 3)
+        let w = rng.uniforms(4 * 9, -1, 1), b = rng.uniforms(4, -1, 1)
+        let y = conv.forward(x, w, b)
+        // Hand loops: out[o, r, c] = b[o] + Σ_{ky,kx} w[o, 0, ky, kx]·x[r+ky−1, c+kx−1] (zero outside).
+        for o in 0..<4 {
+            for r in 0..<4 {
+                for c in 0..<4 {
+                    var s = Double(b[o])
+                    for ky in 0..<3 {
+                        for kx in 0..<3 {
+                            let (rr, cc) = (r + ky - 1, c + kx - 1)
+                            guard (0..<4).contains(rr), (0..<4).contains(cc) else { continue }
+                            s += Double(w[o * 9 + ky * 3 + kx]) * Double(x[rr * 4 + cc])
+                        }
+                    }
+                    expectClose(y[(o * 4 + r) * 4 + c], s, tolerance: 1e-5, "out[\(o), \(r), \(c)]")
+                }
+            }
+        }
+    }
+
+    @Test("conv forward with an exact hand-computed value: all-ones 3×3 kernel sums each 3×3 neighbourhood")
+    func onesKernelSumsNeighbourhood() {
+        let conv = ConvHarness(inChannels: 1, outChannels: 4, height: 4, width: 4)
+        let x: [Float] = (1...16).map(Float.init)  // rows 1 2 3 4 / 5 6 7 8 / 9 10 11 12 / 13 14 15 16
+        var w = [Float](repeating: 0, count: 36)
+        for j in 0..<9 { w[j] = 1 }
+        let y = conv.forward(x, w, [0.5, 0, 0, 0])
+        // Corner (0,0): 1+2+5+6 = 14; (1,1): 1+2+3+5+6+7+9+10+11 = 54; (3,3): 11+12+15+16 = 54; (0,3): 3+4+7+8 = 22.
+        #expect(y[0] == 14.5)
+        #expect(y[5] == 54.5)
+        #expect(y[15] == 54.5)
+        #expect(y[3] == 22.5)
+        #expect(y[16..<64].allSatisfy { $0 == 0 })
+    }
+
+    static let shapes: [(inChannels: Int, outChannels: Int, height: Int, width: Int)] = [
+        (1, 4, 4, 4), (2, 4, 6, 6), (3, 8, 5, 7), (2, 4, 8, 16),
+    ]
+
+    @Test("conv forward equals a direct Double convolution", arguments: shapes)
+    func forwardMatchesDirectConvolution(inChannels: Int, outChannels: Int, height: Int, width: Int) {
+        let conv = ConvHarness(inChannels: inChannels, outChannels: outChannels, height: height, width: width)
+        var rng = TestRNG(seed: UInt64(inChannels * 1000 + height * 10 + width))
+        let x = rng.uniforms(inChannels * height * width, -1, 1)
+        let w = rng.uniforms(outChannels * inChannels * 9, -1, 1), b = rng.uniforms(outChannels, -1, 1)
+        let y = conv.forward(x, w, b)
+        let reference = referenceConv3x3(
+            weight: w.map(Double.init), bias: b.map(Double.init), x.map(Double.init),
+            inChannels: inChannels, outChannels: outChannels, height: height, width: width)
+        for i in 0..<y.count { expectClose(y[i], reference[i], tolerance: 1e-5, "out[\(i)]") }
+    }
+
+    @Test("conv backward (dW, db, dx through col2im) matches central differences", arguments: shapes)
+    func backwardMatchesFiniteDifferences(inChannels: Int, outChannels: Int, height: Int, width: Int) {
+        let conv = ConvHarness(inChannels: inChannels, outChannels: outChannels, height: height, width: width)
+        var rng = TestRNG(seed: UInt64(99 + inChannels * 1000 + height * 10 + width))
+        let x = rng.uniforms(inChannels * height * width, -1, 1)
+        let w = rng.uniforms(outChannels * inChannels * 9, -1, 1), b = rng.uniforms(outChannels, -1, 1)
+        let r = rng.uniforms(outChannels * height * width, -1, 1)
+        let (dw, db, dx) = conv.backward(x, w, r)
+        func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double { dotDouble(r, conv.forward(x, w, b)) }
+        let h: Float = 0.5
+        for j in 0..<w.count {
+            var plus = w, minus = w
+            plus[j] += h; minus[j] -= h
+            expectClose(dw[j], (loss(x, plus, b) - loss(x, minus, b)) / Double(2 * h), tolerance: 2e-4, "dW[\(j)]")
+        }
+        for j in 0..<b.count {
+            var plus = b, minus = b
+            plus[j] += h; minus[j] -= h
+            expectClose(db[j], (loss(x, w, plus) - loss(x, w, minus)) / Double(2 * h), tolerance: 2e-4, "db[\(j)]")
+        }
+        for j in 0..<x.count {
+            var plus = x, minus = x
+            plus[j] += h; minus[j] -= h
+            expectClose(dx[j], (loss(plus, w, b) - loss(minus, w, b)) / Double(2 * h), tolerance: 2e-4, "dx[\(j)]")
+        }
+    }
+}
+
+/// ReLU + 2×2 max-pool as `ConvStage` runs it (planes with a padded stride).
+private func reluMaxPool(_ raw: [Float], channels: Int, height: Int, width: Int) -> (pooled: [Float], argmax: [Int32]) {
+    let stride = height * width + 8
+    let padded = Scratch(repeating: Float(1e9), count: channels * stride)  // padding must never be read
+    for c in 0..<channels {
+        for p in 0..<(height * width) { padded.buffer[c * stride + p] = raw[c * height * width + p] }
+    }
+    let q = channels * (height / 2) * (width / 2)
+    let pooled = Scratch(repeating: Float.nan, count: q)
+    let argmax = Scratch(repeating: Int32(-1), count: q)
+    Kernels.reluMaxPoolForward(
+        raw: padded.pointer, channels: channels, height: height, width: width, rawStride: stride,
+        pooled: pooled.pointer, argmax: argmax.pointer)
+    return (pooled.array, argmax.array)
+}
+
+private func reluMaxPoolGradient(
+    _ dPooled: [Float], pooled: [Float], argmax: [Int32], channels: Int, height: Int, width: Int
+) -> [Float] {
+    let stride = height * width + 8
+    let dRaw = Scratch(repeating: Float.nan, count: channels * stride)
+    let (dp, pp, ap) = (Scratch(dPooled), Scratch(pooled), Scratch(argmax))
+    Kernels.reluMaxPoolBackward(
+        dPooled: dp.pointer, pooled: pp.pointer, argmax: ap.pointer, channels: channels, height: height, width: width,
+        dRaw: dRaw.pointer, rawStride: stride)
+    let all = dRaw.array
+    var out: [Float] = []
+    for c in 0..<channels { out += all[(c * stride)..<(c * stride + height * width)] }
+    return out
+}
+
+struct MaxPoolTests {
+    /// Widths 4 (scalar path only), 20 (8-wide SIMD path plus a scalar tail of 2) and 32.
+    static let shapes: [(channels: Int, height: Int, width: Int)] = [(2, 4, 4), (3, 6, 20), (2, 4, 32)]
+
+    @Test("ReLU + max-pool 2 forward equals max(0, window max) and backward matches central differences",
+          arguments: shapes)
+    func reluMaxPoolMatchesReferenceAndFiniteDifferences(channels: Int, height: Int, width: Int) {
+        let count = channels * height * width
+        var rng = TestRNG(seed: UInt64(channels * 100 + width))
+        // Distinct values 0.01 apart (shuffled), half negative, none within 0.005 of the ReLU kink at 0: no
+        // window has a tie and no value crosses 0 within the step.
+        var values = (0..<count).map { Float($0) * 0.01 - Float(count) * 0.005 + 0.005 }
+        values.shuffle(using: &rng)
+        let (pooled, argmax) = reluMaxPool(values, channels: channels, height: height, width: width)
+        let reference = maxPool2(values.map { max(Double($0), 0) }, channels: channels, height: height, width: width)
+        for i in 0..<pooled.count { #expect(Double(pooled[i]) == reference[i], "pooled[\(i)]") }
+
+        let r = rng.uniforms(pooled.count, -1, 1)
+        let gradient = reluMaxPoolGradient(r, pooled: pooled, argmax: argmax, channels: channels, height: height, width: width)
+        let h: Float = 0.002
+        for j in 0..<count {
+            var plus = values, minus = values
+            plus[j] += h; minus[j] -= h
+            let fd = (dotDouble(r, reluMaxPool(plus, channels: channels, height: height, width: width).pooled)
+                - dotDouble(r, reluMaxPool(minus, channels: channels, height: height, width: width).pooled)) / Double(2 * h)
+            expectClose(gradient[j], fd, tolerance: 1e-4, "dRaw[\(j)]")
+        }
+    }
+
+    @Test("max-pool alone (positive inputs): the pooled value is the window maximum, the gradient goes to its position")
+    func maxPoolOfPositiveInputs() {
+        // One channel 2×4: windows [1 5 / 3 2] and [7 0.5 / 8 6].
+        let raw: [Float] = [1, 5, 7, 0.5, 3, 2, 8, 6]
+        let (pooled, argmax) = reluMaxPool(raw, channels: 1, height: 2, width: 4)
+        #expect(pooled == [5, 8])
+        #expect(argmax == [1, 6])
+        let gradient = reluMaxPoolGradient([10, 20], pooled: pooled, argmax: argmax, channels: 1, height: 2, width: 4)
+        #expect(gradient == [0, 10, 0, 0, 0, 0, 20, 0])
+    }
+
+    @Test("max-pool ties route the gradient to the first maximum in row-major window order (PyTorch)")
+    func tiesGoToFirstIndex() {
+        // Window 1: all equal → index 0. Window 2: max 4 at (0,1) and (1,0) → (0,1).
+        var raw = [Float](repeating: 0, count: 2 * 20)
+        raw[0] = 3; raw[1] = 3; raw[20] = 3; raw[21] = 3
+        raw[2] = 1; raw[3] = 4; raw[22] = 4; raw[23] = 2
+        let (pooled, argmax) = reluMaxPool(raw, channels: 1, height: 2, width: 20)
+        #expect(pooled[0] == 3 && argmax[0] == 0)
+        #expect(pooled[1] == 4 && argmax[1] == 3)
+        let gradient = reluMaxPoolGradient(
+            [Float](repeating: 1, count: 10), pooled: pooled, argmax: argmax, channels: 1, height: 2, width: 20)
+        #expect(gradient[0] == 1 && gradient[1] == 0 && gradient[20] == 0 && gradient[21] == 0)
+        #expect(gradient[3] == 1 && gradient[22] == 0)
+    }
+
+    @Test("a window whose values are all ≤ 0 outputs 0 and passes no gradient (ReLU before the pool)")
+    func nonPositiveWindowHasNoGradient() {
+        let raw: [Float] = [-1, -0.5, -2, 0]
+        let (pooled, argmax) = reluMaxPool(raw, channels: 1, height: 2, width: 2)
+        #expect(pooled == [0])
+        let gradient = reluMaxPoolGradient([5], pooled: pooled, argmax: argmax, channels: 1, height: 2, width: 2)
+        #expect(gradient == [0, 0, 0, 0])
+    }
+}
+
+/// Softmax cross-entropy on arrays; returns per-sample losses, predictions, gradient and Hessian factor.
+private func crossEntropy(_ logits: [Float], labels: [Int32], classes: Int, scale: Float)
+    -> (losses: [Float], predictions: [Int32], gradient: [Float], hessian: [Float], total: Float)
+{
+    let batch = labels.count
+    let losses = Scratch(repeating: Float.nan, count: batch), predictions = Scratch(repeating: Int32(-1), count: batch)
+    let gradient = Scratch(repeating: Float.nan, count: logits.count)
+    let hessian = Scratch(repeating: Float.nan, count: logits.count)
+    let (zs, ls) = (Scratch(logits), Scratch(labels))
+    let total = Kernels.softmaxCrossEntropy(
+        logits: zs.pointer, batch: batch, classes: classes, labels: ls.pointer, losses: losses.pointer,
+        predictions: predictions.pointer, gradient: gradient.pointer, hessianFactor: hessian.pointer, scale: scale)
+    return (losses.array, predictions.array, gradient.array, hessian.array, total)
+}
+
+/// Cross-entropy in Double: log Σ exp(z) − z_y (log-sum-exp stabilised).
+private func referenceCrossEntropy(_ z: [Double], _ label: Int) -> Double {
+    let m = z.max()!
+    return m + log(z.map { exp($0 - m) }.reduce(0, +)) - z[label]
+}
+
+struct SoftmaxCrossEntropyTests {
+    @Test("softmax CE losses equal the Double formula and the gradient (scaled by 1/B) matches central differences")
+    func lossAndGradientMatchReference() {
+        var rng = TestRNG(seed: 21)
+        let classes = 7, batch = 3
+        let logits = rng.uniforms(batch * classes, -3, 3)
+        let labels: [Int32] = [0, 6, 3]
+        let scale = 1 / Float(batch)
+        let result = crossEntropy(logits, labels: labels, classes: classes, scale: scale)
+        var sum = 0.0
+        for b in 0..<batch {
+            let z = logits[(b * classes)..<((b + 1) * classes)].map(Double.init)
+            let reference = referenceCrossEntropy(z, Int(labels[b]))
+            sum += reference
+            expectClose(result.losses[b], reference, tolerance: 1e-6, "loss[\(b)]")
+            for j in 0..<classes {
+                let fd = centralDifference({ referenceCrossEntropy($0, Int(labels[b])) }, at: z, index: j, step: 1e-5)
+                expectClose(result.gradient[b * classes + j], fd / Double(batch), tolerance: 1e-6, "dz[\(b), \(j)]")
+                // Second derivative of CE w.r.t. z_j is p_j (1 − p_j).
+                var plus = z, minus = z
+                plus[j] += 1e-4; minus[j] -= 1e-4
+                let second = (referenceCrossEntropy(plus, Int(labels[b])) - 2 * referenceCrossEntropy(z, Int(labels[b]))
+                    + referenceCrossEntropy(minus, Int(labels[b]))) / 1e-8
+                expectClose(result.hessian[b * classes + j], second / Double(batch), tolerance: 1e-4, "d²z[\(b), \(j)]")
+            }
+        }
+        expectClose(result.total, sum, tolerance: 1e-5, "sum of losses")
+    }
+
+    @Test("CE is stable for huge logits: [500, 400] with label 1 gives loss 100 and gradient (1, −1), not NaN")
+    func hugeLogitsAreStable() {
+        let result = crossEntropy([500, 400, -1e30, 3e38], labels: [1, 1], classes: 2, scale: 1)
+        #expect(result.losses[0] == 100)
+        #expect(result.gradient[0] == 1 && result.gradient[1] == -1)
+        // Second sample: logits (−1e30, 3e38), label 1 → loss 0 (p = 1), gradient 0.
+        #expect(result.losses[1] == 0)
+        #expect(result.gradient[2] == 0 && result.gradient[3] == 0)
+        #expect(result.losses.allSatisfy { $0.isFinite } && result.gradient.allSatisfy { $0.isFinite })
+    }
+
+    @Test("predictions are the argmax of the logits, first index on ties")
+    func predictionsTakeFirstMaximum() {
+        let result = crossEntropy([1, 3, 3, 0, /**/ 2, 2, 2, 2, /**/ -5, -4, -6, -4.5], labels: [0, 0, 0], classes: 4, scale: 1)
+        #expect(result.predictions == [1, 0, 1])
+    }
+}
