@@ -1,0 +1,360 @@
+// Fused per-element base-rule kernels (spec §3.3, §3.7, §4.2).
+//
+// One pass per segment reads g, h, w (and m, v when the rule has them) once and, in this order per element:
+//   z += h·g                      (OLD trace, NEW gradient: the meta-gradient contribution)
+//   d  = direction(g; m, v)       (updates m, v in the rule's order)
+//   δ  = a·(d + κ·w)              (w before the update)
+//   w ← w − δ
+//   h ← γ(1 − κ·a)·h − δ
+// Arithmetic mirrors the official PyTorch code operation by operation (separate multiply and add, no FMA
+// contraction), with every scalar coefficient rounded to Float32 as PyTorch does when it multiplies a float32
+// tensor. The last partial vector of a segment is processed as a zero-padded SIMD8 (padding contributes exactly 0).
+
+typealias V8 = SIMD8<Float>
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>, _ i: Int) -> V8 {
+    UnsafeRawPointer(p + i).loadUnaligned(as: V8.self)
+}
+
+@inline(__always)
+func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> V8 {
+    UnsafeRawPointer(p + i).loadUnaligned(as: V8.self)
+}
+
+@inline(__always)
+func store8(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: V8) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: V8.self)
+}
+
+@inline(__always)
+func loadPartial(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 {
+    var v = V8()
+    for k in 0 ..< n { v[k] = p[i + k] }
+    return v
+}
+
+@inline(__always)
+func loadPartial(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) -> V8 {
+    loadPartial(UnsafePointer(p), i, n)
+}
+
+@inline(__always)
+func storePartial(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) {
+    for k in 0 ..< n { p[i + k] = v[k] }
+}
+
+/// sign(x) with sign(0) = 0 (and 0 for NaN lanes, which never reach here: gradients are checked first).
+@inline(__always)
+func sign8(_ x: V8) -> V8 {
+    let zero = V8()
+    return zero.replacing(with: 1, where: x .> zero).replacing(with: -1, where: x .< zero)
+}
+
+/// Deterministic horizontal sum: pairwise halves.
+@inline(__always)
+func horizontalSum(_ v: V8) -> Float {
+    let q = v.lowHalf + v.highHalf
+    let p = q.lowHalf + q.highHalf
+    return p[0] + p[1]
+}
+
+/// A base rule's direction d and its per-element state update, on 8 lanes.
+protocol BaseDirection {
+    static var usesFirstMoment: Bool { get }
+    static var usesSecondMoment: Bool { get }
+    /// Returns d; reads and writes the rule's state m, v for these lanes.
+    func direction(g: V8, m: inout V8, v: inout V8) -> V8
+}
+
+/// SGD (both modes): d = g.
+struct SGDDirection: BaseDirection {
+    static var usesFirstMoment: Bool { false }
+    static var usesSecondMoment: Bool { false }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 { g }
+}
+
+/// Faithful SGDm: d = m (previous momentum); then m ← ρ·m + (1−ρ)·g.
+struct SGDmFaithfulDirection: BaseDirection {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { false }
+    let rho: V8, oneMinusRho: V8
+    init(rho: Double) {
+        self.rho = V8(repeating: Float(rho))
+        oneMinusRho = V8(repeating: Float(1 - rho))
+    }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        let d = m
+        m = rho * m + oneMinusRho * g
+        return d
+    }
+}
+
+/// Faithful RMSProp: v ← λ·v + g²; d = g / sqrt(μ·v + ε), μ = (1−λ)/(1−λ^t).
+struct RMSPropFaithfulDirection: BaseDirection {
+    static var usesFirstMoment: Bool { false }
+    static var usesSecondMoment: Bool { true }
+    let lambda: V8, mu: V8, epsilon: V8
+    init(lambda: Double, mu: Double) {
+        self.lambda = V8(repeating: Float(lambda))
+        self.mu = V8(repeating: Float(mu))
+        epsilon = V8(repeating: Float(1e-10))
+    }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        v = lambda * v + g * g
+        return g / (mu * v + epsilon).squareRoot()
+    }
+}
+
+/// Faithful AdamW: m ← ρ·m + g (plain sum); v ← λ·v + g²; d = m / sqrt(μ·v + ε).
+struct AdamWFaithfulDirection: BaseDirection {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { true }
+    let rho: V8, lambda: V8, mu: V8, epsilon: V8
+    init(rho: Double, lambda: Double, mu: Double) {
+        self.rho = V8(repeating: Float(rho))
+        self.lambda = V8(repeating: Float(lambda))
+        self.mu = V8(repeating: Float(mu))
+        epsilon = V8(repeating: Float(1e-10))
+    }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        m = rho * m + g
+        v = lambda * v + g * g
+        return m / (mu * v + epsilon).squareRoot()
+    }
+}
+
+/// Lion (both modes): d = sign(c·m + (1−c)·g) with the previous m; then m ← ρ·m + (1−ρ)·g.
+struct LionDirection: BaseDirection {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { false }
+    let c: V8, oneMinusC: V8, rho: V8, oneMinusRho: V8
+    init(interpolation: Double, rho: Double) {
+        c = V8(repeating: Float(interpolation))
+        oneMinusC = V8(repeating: Float(1 - interpolation))
+        self.rho = V8(repeating: Float(rho))
+        oneMinusRho = V8(repeating: Float(1 - rho))
+    }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        let d = sign8(c * m + oneMinusC * g)
+        m = rho * m + oneMinusRho * g
+        return d
+    }
+}
+
+/// Standard SGDm (`torch.optim.SGD(momentum=ρ, dampening=0)`): b ← ρ·b + g; d = b.
+struct SGDmStandardDirection: BaseDirection {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { false }
+    let rho: V8
+    init(rho: Double) { self.rho = V8(repeating: Float(rho)) }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        m = rho * m + g
+        return m
+    }
+}
+
+/// Standard RMSProp (`torch.optim.RMSprop(alpha=λ, eps=1e-8)`): v ← λ·v + (1−λ)·g·g; d = g / (sqrt(v) + 1e-8).
+struct RMSPropStandardDirection: BaseDirection {
+    static var usesFirstMoment: Bool { false }
+    static var usesSecondMoment: Bool { true }
+    let lambda: V8, oneMinusLambda: V8, epsilon: V8
+    init(lambda: Double) {
+        self.lambda = V8(repeating: Float(lambda))
+        oneMinusLambda = V8(repeating: Float(1 - lambda))
+        epsilon = V8(repeating: Float(1e-8))
+    }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        v = lambda * v + oneMinusLambda * g * g
+        return g / (v.squareRoot() + epsilon)
+    }
+}
+
+/// Standard AdamW (`torch.optim.AdamW(betas=(ρ, λ), eps=1e-8)`): m ← m + (1−ρ)·(g − m) (PyTorch's lerp);
+/// v ← λ·v + (1−λ)·g·g; d = (m / (1−ρ^t)) / (sqrt(v) / sqrt(1−λ^t) + 1e-8).
+struct AdamWStandardDirection: BaseDirection {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { true }
+    let oneMinusRho: V8, lambda: V8, oneMinusLambda: V8, biasCorrection1: V8, biasCorrection2Root: V8, epsilon: V8
+    init(rho: Double, lambda: Double, rhoPower: Double, lambdaPower: Double) {
+        oneMinusRho = V8(repeating: Float(1 - rho))
+        self.lambda = V8(repeating: Float(lambda))
+        oneMinusLambda = V8(repeating: Float(1 - lambda))
+        biasCorrection1 = V8(repeating: Float(1 - rhoPower))
+        biasCorrection2Root = V8(repeating: Float((1 - lambdaPower).squareRoot()))
+        epsilon = V8(repeating: Float(1e-8))
+    }
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        m = m + oneMinusRho * (g - m)
+        v = lambda * v + oneMinusLambda * g * g
+        return (m / biasCorrection1) / (v.squareRoot() / biasCorrection2Root + epsilon)
+    }
+}
+
+/// Raw pointers of one step's buffers (the flat parameter layout).
+struct BaseBuffers {
+    var w: UnsafeMutablePointer<Float>
+    var g: UnsafePointer<Float>
+    var h: UnsafeMutablePointer<Float>
+    var m: UnsafeMutablePointer<Float>
+    var v: UnsafeMutablePointer<Float>
+}
+
+/// One element-group of 8 lanes: the fused update. Returns h_old·g (the z contribution).
+@inline(__always)
+func fusedLanes<R: BaseDirection>(
+    _ rule: R, g: V8, w: inout V8, h: inout V8, m: inout V8, v: inout V8, a: V8, decay: V8, kappa: V8
+) -> V8 {
+    let hg = h * g
+    let d = rule.direction(g: g, m: &m, v: &v)
+    let delta = a * (d + kappa * w)
+    w = w - delta
+    h = decay * h - delta
+    return hg
+}
+
+/// Fused update of `count` elements from `offset` that all use step size `a`; returns Σ h_old·g over them.
+@inline(__always)
+func fusedUniformSegment<R: BaseDirection>(
+    _ rule: R, _ b: BaseBuffers, offset: Int, count: Int, a: Float, decay: Float, kappa: Float
+) -> Float {
+    let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
+    var acc = V8()
+    var i = offset
+    let end = offset + count
+    while i + 8 <= end {
+        let g = load8(b.g, i)
+        var w = load8(b.w, i), h = load8(b.h, i)
+        var m = R.usesFirstMoment ? load8(b.m, i) : V8()
+        var v = R.usesSecondMoment ? load8(b.v, i) : V8()
+        acc += fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: av, decay: dv, kappa: kv)
+        store8(b.w, i, w)
+        store8(b.h, i, h)
+        if R.usesFirstMoment { store8(b.m, i, m) }
+        if R.usesSecondMoment { store8(b.v, i, v) }
+        i += 8
+    }
+    if i < end {
+        let n = end - i
+        let g = loadPartial(b.g, i, n)
+        var w = loadPartial(b.w, i, n), h = loadPartial(b.h, i, n)
+        var m = R.usesFirstMoment ? loadPartial(b.m, i, n) : V8()
+        var v = R.usesSecondMoment ? loadPartial(b.v, i, n) : V8()
+        acc += fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: av, decay: dv, kappa: kv)
+        storePartial(b.w, i, n, w)
+        storePartial(b.h, i, n, h)
+        if R.usesFirstMoment { storePartial(b.m, i, n, m) }
+        if R.usesSecondMoment { storePartial(b.v, i, n, v) }
+    }
+    return horizontalSum(acc)
+}
+
+/// Fused update with one step size per element (weightwise): a = alpha[i]·factor, decay = γ·(1 − κ·a);
+/// writes z[i] = h_old[i]·g[i].
+@inline(__always)
+func fusedElementwise<R: BaseDirection>(
+    _ rule: R, _ b: BaseBuffers, alpha: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>, count: Int,
+    factor: Float, gamma: Float, kappa: Float
+) {
+    let fv = V8(repeating: factor), gv = V8(repeating: gamma), kv = V8(repeating: kappa), one = V8(repeating: 1)
+    var i = 0
+    while i + 8 <= count {
+        let g = load8(b.g, i)
+        var w = load8(b.w, i), h = load8(b.h, i)
+        var m = R.usesFirstMoment ? load8(b.m, i) : V8()
+        var v = R.usesSecondMoment ? load8(b.v, i) : V8()
+        let a = load8(alpha, i) * fv
+        let decay = gv * (one - kv * a)
+        store8(z, i, fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: a, decay: decay, kappa: kv))
+        store8(b.w, i, w)
+        store8(b.h, i, h)
+        if R.usesFirstMoment { store8(b.m, i, m) }
+        if R.usesSecondMoment { store8(b.v, i, v) }
+        i += 8
+    }
+    if i < count {
+        let n = count - i
+        let g = loadPartial(b.g, i, n)
+        var w = loadPartial(b.w, i, n), h = loadPartial(b.h, i, n)
+        var m = R.usesFirstMoment ? loadPartial(b.m, i, n) : V8()
+        var v = R.usesSecondMoment ? loadPartial(b.v, i, n) : V8()
+        let a = loadPartial(alpha, i, n) * fv
+        let decay = gv * (one - kv * a)
+        storePartial(z, i, n, fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: a, decay: decay, kappa: kv))
+        storePartial(b.w, i, n, w)
+        storePartial(b.h, i, n, h)
+        if R.usesFirstMoment { storePartial(b.m, i, n, m) }
+        if R.usesSecondMoment { storePartial(b.v, i, n, v) }
+    }
+}
+
+/// IDBD base pass (spec §6.3, generalised): SGD direction, a = alpha[i]·factor (alpha already holds the NEW
+/// exp(β)), δ = a·(g + κw), w ← w − δ, h ← γ·max(0, 1 − a·(κ + H_ii))·h − δ.
+@inline(__always)
+func idbdBasePass(
+    _ b: BaseBuffers, hessian: UnsafePointer<Float>, alpha: UnsafePointer<Float>, count: Int, factor: Float,
+    gamma: Float, kappa: Float
+) {
+    let fv = V8(repeating: factor), gv = V8(repeating: gamma), kv = V8(repeating: kappa), one = V8(repeating: 1)
+    @inline(__always) func lanes(g: V8, w: inout V8, h: inout V8, a: V8, hess: V8) {
+        let delta = a * (g + kv * w)
+        w = w - delta
+        let decay = gv * pointwiseMax(V8(), one - a * (kv + hess))
+        h = decay * h - delta
+    }
+    var i = 0
+    while i + 8 <= count {
+        var w = load8(b.w, i), h = load8(b.h, i)
+        lanes(g: load8(b.g, i), w: &w, h: &h, a: load8(alpha, i) * fv, hess: load8(hessian, i))
+        store8(b.w, i, w)
+        store8(b.h, i, h)
+        i += 8
+    }
+    if i < count {
+        let n = count - i
+        var w = loadPartial(b.w, i, n), h = loadPartial(b.h, i, n)
+        lanes(g: loadPartial(b.g, i, n), w: &w, h: &h, a: loadPartial(alpha, i, n) * fv,
+              hess: loadPartial(hessian, i, n))
+        storePartial(b.w, i, n, w)
+        storePartial(b.h, i, n, h)
+    }
+}
+
+/// Elementwise z = h·g (IDBD computes z before any update).
+@inline(__always)
+func elementwiseProducts(h: UnsafePointer<Float>, g: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(z, i, load8(h, i) * load8(g, i))
+        i += 8
+    }
+    while i < count {
+        z[i] = h[i] * g[i]
+        i += 1
+    }
+}
+
+/// True when every value is finite. Four independent accumulators of x·0 (NaN for ±inf and NaN inputs).
+@inline(__always)
+func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+    var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
+    let zero = V8()
+    var i = 0
+    while i + 32 <= count {
+        a0 += load8(p, i) * zero
+        a1 += load8(p, i + 8) * zero
+        a2 += load8(p, i + 16) * zero
+        a3 += load8(p, i + 24) * zero
+        i += 32
+    }
+    while i + 8 <= count {
+        a0 += load8(p, i) * zero
+        i += 8
+    }
+    var tail: Float = 0
+    while i < count {
+        tail += p[i] * 0
+        i += 1
+    }
+    return (horizontalSum((a0 + a1) + (a2 + a3)) + tail) == 0
+}

@@ -1,0 +1,335 @@
+/// A named parameter tensor as the optimizer sees it.
+///
+/// Tensors are given in the model's canonical order (PyTorch `named_parameters()` order: layers in definition order,
+/// weight before bias) and lie contiguously, one after the other, in the flat weight and gradient buffers passed to
+/// ``MetaOptimizer/step(weights:gradients:loss:diagonalHessian:)``. The leading dimension of `shape` is the output
+/// index (output feature of a linear weight `[out, in]`, output channel of a conv weight `[out, in, kh, kw]`); it
+/// defines the `nodewise` step-size groups.
+public struct TensorDescriptor: Codable, Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    /// Number of elements; must equal the product of `shape` (1 for a 0-dimensional tensor).
+    public var count: Int
+
+    public init(name: String, shape: [Int], count: Int) {
+        self.name = name
+        self.shape = shape
+        self.count = count
+    }
+
+    /// A descriptor whose `count` is the product of `shape` (−1 if that product overflows, which validation rejects).
+    public init(name: String, shape: [Int]) {
+        var product = 1
+        for dimension in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            if overflow { product = -1; break }
+            product = next
+        }
+        self.init(name: name, shape: shape, count: product)
+    }
+
+    /// Number of output units: the leading dimension, or 1 for a 0-dimensional tensor.
+    public var outputCount: Int { shape.first ?? 1 }
+}
+
+/// The base rule that updates the weights with step size α = exp(β). Spec §3.3 (faithful) and §4.2 (standard).
+public enum BaseRule: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    case sgd, sgdm, rmsprop, adamw, lion
+
+    /// Parses a rule name, case-insensitively. `adam` is accepted as an alias of `adamw` (the official code calls
+    /// its base rule `Adam`).
+    public init(parsing text: String) throws {
+        let key = text.lowercased()
+        if key == "adam" { self = .adamw; return }
+        guard let rule = BaseRule(rawValue: key) else {
+            throw OptimizerError.unknownName(field: "base", found: text, expected: BaseRule.allCases.map(\.rawValue))
+        }
+        self = rule
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch let error as OptimizerError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
+/// The meta rule that updates β = log α with the meta-gradient z = Σ h·g. Spec §3.4, §6.
+public enum MetaRule: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// β never changes (α = α0 times the schedule): the fixed-step-size baseline.
+    case fixed
+    case sgd, rmsprop
+    /// The official `Adam` meta rule; `adamw` parses to this case (the continual code calls it `AdamW`).
+    case adam
+    case lion
+    /// Momentum-normalised momentum (continual code only, spec §3.4).
+    case mnm
+    /// Hypergradient descent inside MetaOptimize (spec §6.2): meta SGD with the trace discount γ forced to 0.
+    case hypergradient
+    /// IDBD (spec §6.3): base SGD, weightwise step sizes, γ forced to 1, a caller-supplied diagonal Hessian in the
+    /// trace decay, and IDBD's order (meta update first, then the base update with the new α).
+    case idbd
+
+    /// Parses a rule name, case-insensitively; `adamw` is an alias of `adam`, `hd` of `hypergradient`.
+    public init(parsing text: String) throws {
+        let key = text.lowercased()
+        switch key {
+        case "adamw": self = .adam
+        case "hd": self = .hypergradient
+        default:
+            guard let rule = MetaRule(rawValue: key) else {
+                throw OptimizerError.unknownName(
+                    field: "meta", found: text, expected: MetaRule.allCases.map(\.rawValue) + ["adamw"])
+            }
+            self = rule
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch let error as OptimizerError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Which formulas the base and meta rules use (spec §3 and §4.2).
+public enum OptimizerMode: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// The official implementation's formulas, including its deviations from textbook optimizers (default; all
+    /// golden values are for this mode). E.g. faithful AdamW's momentum is a plain sum, so its steady-state step is
+    /// 10× `torch.optim.AdamW`'s for ρ = 0.9.
+    case faithful
+    /// Textbook / PyTorch directions (spec §4.2); same step order, trace rule and decoupled weight decay.
+    /// Meta `mnm`, `sgd`, `lion`, `fixed` are unchanged.
+    case standard
+
+    public init(parsing text: String) throws {
+        guard let mode = OptimizerMode(rawValue: text.lowercased()) else {
+            throw OptimizerError.unknownName(field: "mode", found: text, expected: OptimizerMode.allCases.map(\.rawValue))
+        }
+        self = mode
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Every setting of a MetaOptimize optimizer (spec §2 names in brackets).
+///
+/// Step sizes: `alpha0` is the initial step size α0; the optimizer learns the log step size β = log α, starting at
+/// β0 = log(α0) computed in Float32. Optional hyper-parameters are `nil` for "the selected rule's default";
+/// ``resolved()`` fills them in.
+public struct OptimizerConfiguration: Codable, Sendable, Equatable {
+    /// Base rule (default AdamW).
+    public var base: BaseRule = .adamw
+    /// Initial step size α0 (> 0).
+    public var alpha0: Double = 1e-4
+    /// κ: decoupled weight decay of the base rule, scaled by α, applied to every tensor including biases (≥ 0).
+    public var weightDecay: Double = 0
+    /// ρ: base momentum coefficient in [0, 1). Default 0.9 for SGDm and AdamW; for Lion it is the momentum EMA
+    /// coefficient (the Lion paper's β2, "lionMomentum"), default 0.99. Unused by SGD and RMSProp.
+    public var momentum: Double? = nil
+    /// λ: base second-moment coefficient in [0, 1), default 0.999 (RMSProp, AdamW).
+    public var normalizer: Double? = nil
+    /// c: Lion interpolation coefficient inside the sign (the Lion paper's β1) in [0, 1], default 0.9.
+    public var lionInterpolation: Double? = nil
+    /// Meta rule (default Adam).
+    public var meta: MetaRule = .adam
+    /// η: meta step size (≥ 0); for `idbd` this is IDBD's θ.
+    public var metaStepSize: Double = 1e-3
+    /// γ: trace discount in [0, 1]. Forced to 0 by `hypergradient` and to 1 by `idbd` (see ``resolved()``).
+    public var gamma: Double = 0.999
+    /// ρ̄: meta momentum in [0, 1): default 0.9 for Adam and MNM, 0.99 for Lion.
+    public var metaMomentum: Double? = nil
+    /// λ̄: meta second-moment coefficient in [0, 1), default 0.999 (RMSProp, Adam, MNM).
+    public var metaNormalizer: Double? = nil
+    /// c̄: Lion meta interpolation coefficient in [0, 1], default 0.9.
+    public var metaLionInterpolation: Double? = nil
+    /// κ̄: meta weight decay, shrinks β toward 0 (≥ 0).
+    public var metaWeightDecay: Double = 0
+    /// Which weights share one β (spec §5).
+    public var granularity: Granularity = .scalar
+    /// Faithful (default) or standard formulas.
+    public var mode: OptimizerMode = .faithful
+    /// Multiplier of α = exp(β) over the run (needs the planned number of steps).
+    public var schedule: Schedule = .constant
+
+    public init(
+        base: BaseRule = .adamw, alpha0: Double = 1e-4, weightDecay: Double = 0, momentum: Double? = nil,
+        normalizer: Double? = nil, lionInterpolation: Double? = nil, meta: MetaRule = .adam,
+        metaStepSize: Double = 1e-3, gamma: Double = 0.999, metaMomentum: Double? = nil,
+        metaNormalizer: Double? = nil, metaLionInterpolation: Double? = nil, metaWeightDecay: Double = 0,
+        granularity: Granularity = .scalar, mode: OptimizerMode = .faithful, schedule: Schedule = .constant
+    ) {
+        self.base = base
+        self.alpha0 = alpha0
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+        self.normalizer = normalizer
+        self.lionInterpolation = lionInterpolation
+        self.meta = meta
+        self.metaStepSize = metaStepSize
+        self.gamma = gamma
+        self.metaMomentum = metaMomentum
+        self.metaNormalizer = metaNormalizer
+        self.metaLionInterpolation = metaLionInterpolation
+        self.metaWeightDecay = metaWeightDecay
+        self.granularity = granularity
+        self.mode = mode
+        self.schedule = schedule
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case base, alpha0, weightDecay, momentum, normalizer, lionInterpolation, meta, metaStepSize, gamma,
+            metaMomentum, metaNormalizer, metaLionInterpolation, metaWeightDecay, granularity, mode, schedule
+    }
+
+    /// Decodes a configuration in which every key is optional (missing keys take the defaults above).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = OptimizerConfiguration()
+        base = try c.decodeIfPresent(BaseRule.self, forKey: .base) ?? d.base
+        alpha0 = try c.decodeIfPresent(Double.self, forKey: .alpha0) ?? d.alpha0
+        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? d.weightDecay
+        momentum = try c.decodeIfPresent(Double.self, forKey: .momentum)
+        normalizer = try c.decodeIfPresent(Double.self, forKey: .normalizer)
+        lionInterpolation = try c.decodeIfPresent(Double.self, forKey: .lionInterpolation)
+        meta = try c.decodeIfPresent(MetaRule.self, forKey: .meta) ?? d.meta
+        metaStepSize = try c.decodeIfPresent(Double.self, forKey: .metaStepSize) ?? d.metaStepSize
+        gamma = try c.decodeIfPresent(Double.self, forKey: .gamma) ?? d.gamma
+        metaMomentum = try c.decodeIfPresent(Double.self, forKey: .metaMomentum)
+        metaNormalizer = try c.decodeIfPresent(Double.self, forKey: .metaNormalizer)
+        metaLionInterpolation = try c.decodeIfPresent(Double.self, forKey: .metaLionInterpolation)
+        metaWeightDecay = try c.decodeIfPresent(Double.self, forKey: .metaWeightDecay) ?? d.metaWeightDecay
+        granularity = try c.decodeIfPresent(Granularity.self, forKey: .granularity) ?? d.granularity
+        mode = try c.decodeIfPresent(OptimizerMode.self, forKey: .mode) ?? d.mode
+        schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? d.schedule
+    }
+
+    /// The configuration that actually runs, so that a result file lists exactly what took effect:
+    /// - every optional hyper-parameter the selected rules use is filled with the rule's default (ρ: SGDm/AdamW 0.9,
+    ///   Lion 0.99; λ 0.999; c 0.9; ρ̄: Adam/MNM 0.9, Lion 0.99; λ̄ 0.999; c̄ 0.9);
+    /// - optional hyper-parameters the selected rules do not use are cleared to `nil`;
+    /// - `hypergradient` stays `hypergradient` (it runs as meta SGD) with `gamma` forced to 0;
+    /// - `idbd` stays `idbd` with `gamma` forced to 1.
+    public func resolved() -> OptimizerConfiguration {
+        var r = self
+        switch base {
+        case .sgd:
+            r.momentum = nil; r.normalizer = nil; r.lionInterpolation = nil
+        case .sgdm:
+            r.momentum = momentum ?? 0.9; r.normalizer = nil; r.lionInterpolation = nil
+        case .rmsprop:
+            r.momentum = nil; r.normalizer = normalizer ?? 0.999; r.lionInterpolation = nil
+        case .adamw:
+            r.momentum = momentum ?? 0.9; r.normalizer = normalizer ?? 0.999; r.lionInterpolation = nil
+        case .lion:
+            r.momentum = momentum ?? 0.99; r.normalizer = nil; r.lionInterpolation = lionInterpolation ?? 0.9
+        }
+        switch meta {
+        case .fixed, .sgd, .hypergradient, .idbd:
+            r.metaMomentum = nil; r.metaNormalizer = nil; r.metaLionInterpolation = nil
+        case .rmsprop:
+            r.metaMomentum = nil; r.metaNormalizer = metaNormalizer ?? 0.999; r.metaLionInterpolation = nil
+        case .adam, .mnm:
+            r.metaMomentum = metaMomentum ?? 0.9; r.metaNormalizer = metaNormalizer ?? 0.999
+            r.metaLionInterpolation = nil
+        case .lion:
+            r.metaMomentum = metaMomentum ?? 0.99; r.metaNormalizer = nil
+            r.metaLionInterpolation = metaLionInterpolation ?? 0.9
+        }
+        if meta == .hypergradient { r.gamma = 0 }
+        if meta == .idbd { r.gamma = 1 }
+        return r
+    }
+
+    /// Checks the resolved configuration against the model's tensors. Throws the first problem found.
+    /// - Parameter hasDiagonalHessian: whether the caller will pass a diagonal Hessian at every step (IDBD needs it).
+    public func validate(tensors: [TensorDescriptor], hasDiagonalHessian: Bool) throws {
+        let r = resolved()
+        try Self.validateTensors(tensors)
+        func finite(_ name: String, _ value: Double, _ range: String, _ ok: (Double) -> Bool) throws {
+            guard value.isFinite, ok(value) else {
+                throw OptimizerError.invalidValue(field: name, expected: "a finite value \(range)", found: "\(value)")
+            }
+        }
+        func coefficient(_ name: String, _ value: Double?, closed: Bool = false) throws {
+            guard let value else { return }
+            if closed {
+                try finite(name, value, "in [0, 1]") { $0 >= 0 && $0 <= 1 }
+            } else {
+                try finite(name, value, "in [0, 1)") { $0 >= 0 && $0 < 1 }
+            }
+        }
+        try finite("alpha0", r.alpha0, "> 0 and representable as a positive Float32") {
+            $0 > 0 && Float($0) > 0 && Float($0).isFinite
+        }
+        try finite("weightDecay", r.weightDecay, ">= 0") { $0 >= 0 }
+        try coefficient("momentum", r.momentum)
+        try coefficient("normalizer", r.normalizer)
+        try coefficient("lionInterpolation", r.lionInterpolation, closed: true)
+        try finite("metaStepSize", r.metaStepSize, ">= 0") { $0 >= 0 }
+        try coefficient("gamma", r.gamma, closed: true)
+        try coefficient("metaMomentum", r.metaMomentum)
+        try coefficient("metaNormalizer", r.metaNormalizer)
+        try coefficient("metaLionInterpolation", r.metaLionInterpolation, closed: true)
+        try finite("metaWeightDecay", r.metaWeightDecay, ">= 0") { $0 >= 0 }
+        try r.schedule.validate()
+        _ = try StepSizeLayout(tensors: tensors, granularity: r.granularity)
+        if r.meta == .idbd {
+            guard r.base == .sgd else {
+                throw OptimizerError.incompatible(field: "base", expected: "sgd (meta idbd requires base SGD)",
+                                                  found: r.base.rawValue)
+            }
+            guard r.granularity == .weightwise else {
+                throw OptimizerError.incompatible(
+                    field: "granularity", expected: "weightwise (meta idbd requires one step size per weight)",
+                    found: r.granularity.description)
+            }
+            guard hasDiagonalHessian else {
+                throw OptimizerError.incompatible(
+                    field: "meta", expected: "a caller-supplied diagonal Hessian for meta idbd",
+                    found: "idbd without a diagonal Hessian")
+            }
+        }
+    }
+
+    static func validateTensors(_ tensors: [TensorDescriptor]) throws {
+        guard !tensors.isEmpty else {
+            throw OptimizerError.invalidValue(field: "tensors", expected: "at least one parameter tensor", found: "none")
+        }
+        var seen = Set<String>()
+        var total = 0
+        for (index, tensor) in tensors.enumerated() {
+            guard !tensor.name.isEmpty else {
+                throw OptimizerError.invalidTensor(index: index, name: tensor.name, expected: "a non-empty name",
+                                                   found: "an empty name")
+            }
+            guard seen.insert(tensor.name).inserted else {
+                throw OptimizerError.invalidTensor(index: index, name: tensor.name, expected: "a unique name",
+                                                   found: "a duplicate name")
+            }
+            guard tensor.shape.allSatisfy({ $0 >= 1 }) else {
+                throw OptimizerError.invalidTensor(index: index, name: tensor.name, expected: "dimensions >= 1",
+                                                   found: "shape \(tensor.shape)")
+            }
+            let product = TensorDescriptor(name: tensor.name, shape: tensor.shape).count
+            guard product >= 1, tensor.count == product else {
+                throw OptimizerError.invalidTensor(
+                    index: index, name: tensor.name,
+                    expected: "count = product of shape \(tensor.shape) = \(product)", found: "count \(tensor.count)")
+            }
+            let (sum, overflow) = total.addingReportingOverflow(tensor.count)
+            guard !overflow else {
+                throw OptimizerError.invalidTensor(index: index, name: tensor.name,
+                                                   expected: "a total parameter count that fits in Int",
+                                                   found: "an overflowing total")
+            }
+            total = sum
+        }
+    }
+}
