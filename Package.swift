@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Streams", targets: ["Streams"]),
         .library(name: "Networks", targets: ["Networks"]),
         .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Bench", targets: ["Bench"]),
         .executable(name: "mobench", targets: ["mobench"]),
     ],
@@ -32,7 +33,8 @@ let package = Package(
         .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
         .target(name: "Networks", swiftSettings: kernelSettings),
         .target(name: "MetaOptimize", swiftSettings: kernelSettings),
-        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize"]),
+        .target(name: "Reports"),
+        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports"]),
         .executableTarget(
             name: "mobench",
             dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "StreamsTests", dependencies: ["Streams"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
     ],
     swiftLanguageModes: [.v6]
