@@ -67,128 +67,144 @@ private let precodeOrder: [Int] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 
 
 private enum CodeKind { case precode, litlen, offset }
 
-@inline(__always)
-private func makeEntry(_ kind: CodeKind, symbol: Int, length: Int) -> UInt32 {
-    let l = UInt32(length)
-    switch kind {
-    case .precode:
-        return UInt32(symbol) << 16 | l
-    case .litlen:
-        if symbol < 256 { return entryLiteral | UInt32(symbol) << 16 | l << 8 | l }
-        if symbol == 256 { return entryExceptional | entryEndOfBlock | l << 8 | l }
-        if symbol <= 285 {
-            let i = symbol - 257
-            return lengthBase[i] << 16 | l << 8 | (l + lengthExtraBits[i])
+/// Per-symbol entry templates (flags, value and extra-bit count; the codeword length is added by the table
+/// builder): 288 litlen symbols, then 32 distance symbols, then 19 precode symbols.
+private func makeEntryTemplates() -> [UInt32] {
+    var templates: [UInt32] = []
+    for symbol in 0..<288 {
+        if symbol < 256 {
+            templates.append(entryLiteral | UInt32(symbol) << 16)
+        } else if symbol == 256 {
+            templates.append(entryExceptional | entryEndOfBlock)
+        } else if symbol <= 285 {
+            templates.append(lengthBase[symbol - 257] << 16 | lengthExtraBits[symbol - 257])
+        } else {
+            templates.append(entryExceptional)  // 286, 287: never valid
         }
-        return entryExceptional  // 286, 287: never valid
-    case .offset:
-        if symbol < 30 { return distanceBase[symbol] << 16 | l << 8 | (l + distanceExtraBits[symbol]) }
-        return entryExceptional  // 30, 31: never valid
     }
+    for symbol in 0..<32 {
+        templates.append(symbol < 30 ? distanceBase[symbol] << 16 | distanceExtraBits[symbol] : entryExceptional)
+    }
+    for symbol in 0..<19 { templates.append(UInt32(symbol) << 16) }
+    return templates
 }
+
+private let entryTemplates = makeEntryTemplates()
+private let litlenTemplateOffset = 0
+private let offsetTemplateOffset = 288
+private let precodeTemplateOffset = 320
 
 @inline(__always)
 private func invalidEntry(_ kind: CodeKind) -> UInt32 {
     kind == .precode ? 0 : entryExceptional
 }
 
-/// Builds the decode table for a canonical Huffman code given by `lengths[0..<symbolCount]` (each ≤ 15).
+/// Scratch space for `buildDecodeTable`, in Ints: count[16], offsets[17], remaining[16], sorted[288].
+private let tableScratchCount = 16 + 17 + 16 + 288
+
+/// Builds the decode table for a canonical Huffman code given by `lengths[0..<symbolCount]` (each ≤ 15, count ≤ 288).
 /// Returns false when zlib would reject the lengths: over-subscribed, or incomplete and not a single one-bit code
 /// (for the precode, any incomplete set; an all-zero set is accepted for lengths and distances, whose every code
-/// then decodes as invalid).
+/// then decodes as invalid). `scratch` holds `tableScratchCount` Ints.
 private func buildDecodeTable(
     lengths: UnsafePointer<UInt8>, symbolCount: Int, tableBits: Int, kind: CodeKind,
-    table: UnsafeMutablePointer<UInt32>, capacity: Int
+    table: UnsafeMutablePointer<UInt32>, capacity: Int, scratch: UnsafeMutablePointer<Int>,
+    templates: UnsafePointer<UInt32>
 ) -> Bool {
-    var count = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    return withUnsafeMutableBytes(of: &count) { raw -> Bool in
-        let count = raw.bindMemory(to: Int.self)
-        for s in 0..<symbolCount { count[Int(lengths[s])] += 1 }
-        count[0] = 0
-        var maxLength = 15
-        while maxLength > 0 && count[maxLength] == 0 { maxLength -= 1 }
-        let mainSize = 1 << tableBits
-        if maxLength == 0 {
-            table.update(repeating: invalidEntry(kind), count: mainSize)
-            return kind != .precode
-        }
-        var left = 1
-        for length in 1...15 {
-            left <<= 1
-            left -= count[length]
-            if left < 0 { return false }
-        }
-        if left > 0 && (kind == .precode || maxLength != 1) { return false }
-        if left > 0 { table.update(repeating: invalidEntry(kind), count: mainSize) }
-
-        // Symbols sorted by (length, symbol): the canonical order.
-        var offsets = [Int](repeating: 0, count: 17)
-        for length in 1...15 { offsets[length + 1] = offsets[length] + count[length] }
-        let used = offsets[16]
-        var sorted = [Int](repeating: 0, count: used)
-        for s in 0..<symbolCount where lengths[s] != 0 {
-            let length = Int(lengths[s])
-            sorted[offsets[length]] = s
-            offsets[length] += 1
-        }
-        var remaining = [Int](repeating: 0, count: 16)
-        for length in 1...15 { remaining[length] = count[length] }
-
-        var code = 0
-        var previousLength = 0
-        var currentPrefix = -1
-        var subtableStart = 0
-        var subtableBits = 0
-        var next = mainSize
-        for s in sorted {
-            let length = Int(lengths[s])
-            code <<= length - previousLength
-            previousLength = length
-            // DEFLATE sends codewords most-significant bit first into an LSB-first stream: index by the reversal.
-            var reversed = 0
-            for bit in 0..<length where code & (1 << bit) != 0 { reversed |= 1 << (length - 1 - bit) }
-            code += 1
-            if length <= tableBits {
-                let entry = makeEntry(kind, symbol: s, length: length)
-                var index = reversed
-                while index < mainSize {
-                    table[index] = entry
-                    index += 1 << length
-                }
-            } else {
-                let prefix = reversed & (mainSize - 1)
-                if prefix != currentPrefix {
-                    // zlib's rule: the smallest subtable that holds all remaining codes under this prefix.
-                    var bits = length - tableBits
-                    var room = 1 << bits
-                    while bits + tableBits < maxLength {
-                        room -= remaining[bits + tableBits]
-                        if room <= 0 { break }
-                        bits += 1
-                        room <<= 1
-                    }
-                    let size = 1 << bits
-                    guard next + size <= capacity else { return false }
-                    table[prefix] = entryExceptional | entrySubtable | UInt32(next) << 16 | UInt32(bits) << 8
-                        | UInt32(tableBits)
-                    (table + next).update(repeating: invalidEntry(kind), count: size)
-                    subtableStart = next
-                    subtableBits = bits
-                    next += size
-                    currentPrefix = prefix
-                }
-                let subLength = length - tableBits
-                let entry = makeEntry(kind, symbol: s, length: subLength)
-                var index = reversed >> tableBits
-                while index < 1 << subtableBits {
-                    table[subtableStart + index] = entry
-                    index += 1 << subLength
-                }
-            }
-            remaining[length] -= 1
-        }
-        return true
+    let count = scratch
+    let offsets = scratch + 16
+    let remaining = offsets + 17
+    let sorted = remaining + 16
+    count.update(repeating: 0, count: 16)
+    for s in 0..<symbolCount { count[Int(lengths[s])] += 1 }
+    count[0] = 0
+    var maxLength = 15
+    while maxLength > 0 && count[maxLength] == 0 { maxLength -= 1 }
+    let mainSize = 1 << tableBits
+    if maxLength == 0 {
+        table.update(repeating: invalidEntry(kind), count: mainSize)
+        return kind != .precode
     }
+    var left = 1
+    for length in 1...15 {
+        left <<= 1
+        left -= count[length]
+        if left < 0 { return false }
+    }
+    if left > 0 && (kind == .precode || maxLength != 1) { return false }
+    if left > 0 { table.update(repeating: invalidEntry(kind), count: mainSize) }
+
+    // Symbols sorted by (length, symbol): the canonical order.
+    offsets[0] = 0
+    offsets[1] = 0
+    for length in 1...15 { offsets[length + 1] = offsets[length] + count[length] }
+    let used = offsets[16]
+    for s in 0..<symbolCount where lengths[s] != 0 {
+        let length = Int(lengths[s])
+        sorted[offsets[length]] = s
+        offsets[length] += 1
+    }
+    remaining.update(from: count, count: 16)
+
+    // `reversed` walks the canonical codes in bit-reversed form (DEFLATE sends codewords most-significant bit
+    // first into an LSB-first stream, so tables are indexed by the reversal); zlib's increment-in-reverse step.
+    var reversed = 0
+    var currentPrefix = -1
+    var subtableStart = 0
+    var subtableBits = 0
+    var next = mainSize
+    for i in 0..<used {
+        let s = sorted[i]
+        let length = Int(lengths[s])
+        if length <= tableBits {
+            let entry = templates[s] &+ UInt32(length) << 8 &+ UInt32(length)
+            var index = reversed
+            while index < mainSize {
+                table[index] = entry
+                index += 1 << length
+            }
+        } else {
+            let prefix = reversed & (mainSize - 1)
+            if prefix != currentPrefix {
+                // zlib's rule: the smallest subtable that holds all remaining codes under this prefix.
+                var bits = length - tableBits
+                var room = 1 << bits
+                while bits + tableBits < maxLength {
+                    room -= remaining[bits + tableBits]
+                    if room <= 0 { break }
+                    bits += 1
+                    room <<= 1
+                }
+                let size = 1 << bits
+                guard next + size <= capacity else { return false }
+                table[prefix] = entryExceptional | entrySubtable | UInt32(next) << 16 | UInt32(bits) << 8
+                    | UInt32(tableBits)
+                (table + next).update(repeating: invalidEntry(kind), count: size)
+                subtableStart = next
+                subtableBits = bits
+                next += size
+                currentPrefix = prefix
+            }
+            let subLength = length - tableBits
+            let entry = templates[s] &+ UInt32(subLength) << 8 &+ UInt32(subLength)
+            var index = reversed >> tableBits
+            while index < 1 << subtableBits {
+                table[subtableStart + index] = entry
+                index += 1 << subLength
+            }
+        }
+        remaining[length] -= 1
+        // Next code in reversed order: add 1 at bit (length - 1) with the carry propagating downwards.
+        var increment = 1 << (length - 1)
+        while reversed & increment != 0 { increment >>= 1 }
+        if increment != 0 {
+            reversed &= increment - 1
+            reversed += increment
+        } else {
+            reversed = 0
+        }
+    }
+    return true
 }
 
 // MARK: - Bit buffer
@@ -257,10 +273,13 @@ enum Inflate {
     /// Back-references may reach only into this call's output (the start of `output` is the start of the stream).
     /// - Returns: the number of input bytes the stream occupies (up to and including the byte holding its last
     ///   bit) and the number of bytes written.
+    /// `progress` is called at the start of every block with the number of bytes written so far (those bytes are
+    /// final: later blocks only read them), so another thread may checksum them while decoding goes on.
     /// - Throws: `.truncated`, `.outputFull` (when `outputCapacity` is too small) or `.invalid(reason)`.
     static func decode(
         input inputStart: UnsafePointer<UInt8>, inputCount: Int,
-        output outputStart: UnsafeMutablePointer<UInt8>, outputCapacity: Int
+        output outputStart: UnsafeMutablePointer<UInt8>, outputCapacity: Int,
+        progress: (Int) -> Void = { _ in }
     ) throws(InflateError) -> (consumed: Int, produced: Int) {
         let tables = UnsafeMutablePointer<UInt32>.allocate(
             capacity: litlenTableCapacity + offsetTableCapacity + precodeTableCapacity)
@@ -270,6 +289,11 @@ enum Inflate {
         let precodeTable = offsetTable + offsetTableCapacity
         let lengths = UnsafeMutablePointer<UInt8>.allocate(capacity: 320 + 19)
         defer { lengths.deallocate() }
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: tableScratchCount)
+        defer { scratch.deallocate() }
+        let templates = UnsafeMutablePointer<UInt32>.allocate(capacity: entryTemplates.count)
+        defer { templates.deallocate() }
+        entryTemplates.withUnsafeBufferPointer { templates.update(from: $0.baseAddress!, count: $0.count) }
 
         let inputEnd = inputStart + inputCount
         var input = inputStart
@@ -288,6 +312,7 @@ enum Inflate {
 
         var isFinalBlock = false
         repeat {
+            progress(output - outputStart)
             try refillAny(&input, inputEnd, &bitBuffer, &bitsLeft, &overread)
             isFinalBlock = take(&bitBuffer, &bitsLeft, 1) != 0
             let blockType = take(&bitBuffer, &bitsLeft, 2)
@@ -321,10 +346,12 @@ enum Inflate {
                 for s in 288..<320 { lengths[s] = 5 }
                 _ = buildDecodeTable(
                     lengths: lengths, symbolCount: 288, tableBits: litlenTableBits, kind: .litlen,
-                    table: litlenTable, capacity: litlenTableCapacity)
+                    table: litlenTable, capacity: litlenTableCapacity, scratch: scratch,
+                        templates: templates + litlenTemplateOffset)
                 _ = buildDecodeTable(
                     lengths: lengths + 288, symbolCount: 32, tableBits: offsetTableBits, kind: .offset,
-                    table: offsetTable, capacity: offsetTableCapacity)
+                    table: offsetTable, capacity: offsetTableCapacity, scratch: scratch,
+                        templates: templates + offsetTemplateOffset)
             case 2:
                 let litlenCount = Int(take(&bitBuffer, &bitsLeft, 5)) + 257
                 let offsetCount = Int(take(&bitBuffer, &bitsLeft, 5)) + 1
@@ -340,7 +367,8 @@ enum Inflate {
                 }
                 let precodeOK = buildDecodeTable(
                     lengths: precodeLengths, symbolCount: 19, tableBits: precodeTableBits, kind: .precode,
-                    table: precodeTable, capacity: precodeTableCapacity)
+                    table: precodeTable, capacity: precodeTableCapacity, scratch: scratch,
+                    templates: templates + precodeTemplateOffset)
                 guard precodeOK else { throw .invalid("invalid code lengths set") }
                 let total = litlenCount + offsetCount
                 var i = 0
@@ -378,12 +406,14 @@ enum Inflate {
                 guard
                     buildDecodeTable(
                         lengths: lengths, symbolCount: litlenCount, tableBits: litlenTableBits, kind: .litlen,
-                        table: litlenTable, capacity: litlenTableCapacity)
+                        table: litlenTable, capacity: litlenTableCapacity, scratch: scratch,
+                        templates: templates + litlenTemplateOffset)
                 else { throw .invalid("invalid literal/lengths set") }
                 guard
                     buildDecodeTable(
                         lengths: lengths + litlenCount, symbolCount: offsetCount, tableBits: offsetTableBits,
-                        kind: .offset, table: offsetTable, capacity: offsetTableCapacity)
+                        kind: .offset, table: offsetTable, capacity: offsetTableCapacity, scratch: scratch,
+                        templates: templates + offsetTemplateOffset)
                 else { throw .invalid("invalid distances set") }
             default:
                 throw .invalid("invalid block type")
