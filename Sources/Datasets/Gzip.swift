@@ -241,6 +241,9 @@ func zlibInflateRaw(
     var stream = z_stream()
     guard czlib_inflateInit2(&stream, -15) == Z_OK else { throw .invalid("zlib inflateInit2 failed") }
     defer { inflateEnd(&stream) }
+    // zlib rejects NULL buffers even when their length is 0.
+    stream.next_in = UnsafeMutablePointer(mutating: input)
+    stream.next_out = output
     var inputOffset = 0
     var outputOffset = 0
     while true {
