@@ -271,3 +271,8 @@ let repositoryRoot: String = {
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
+
+/// `[channels, height, width]` of a dataset.
+func shape(_ dataset: Dataset) -> [Int] {
+    [dataset.channels, dataset.height, dataset.width]
+}
