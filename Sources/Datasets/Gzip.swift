@@ -115,7 +115,8 @@ public enum Gzip {
                 let memberOutput = out + produced
                 let memberCapacity = output == nil ? 0 : capacity - produced
                 // Large members: a helper thread computes the CRC-32 of the output behind the decoder.
-                let helper = memberCapacity >= ConcurrentCRC.minimumSize ? ConcurrentCRC(memberOutput) : nil
+                let helper = memberCapacity >= ConcurrentCRC.minimumSize
+                    ? ConcurrentCRC(memberOutput, prefaultCount: memberCapacity) : nil
                 let decoded: (consumed: Int, produced: Int)
                 do throws(InflateError) {
                     switch engine {
@@ -301,10 +302,38 @@ final class ConcurrentCRC: @unchecked Sendable {
     private var cancelled = false
     private var result: UInt32?
 
-    init(_ base: UnsafeMutablePointer<UInt8>) {
+    /// Starts the helper for the buffer at `base`. When `prefaultCount` > 0 the helper first asks the kernel to
+    /// map (and zero) that many bytes of the buffer, ahead of the filler, so that page faults leave the filler's
+    /// critical path. Prefaulting never changes the buffer's contents (`MADV_POPULATE_WRITE`); kernels without it
+    /// simply skip it.
+    init(_ base: UnsafeMutablePointer<UInt8>, prefaultCount: Int = 0) {
         self.base = UnsafeRawPointer(base)
-        let thread = Thread { [self] in run() }
+        let start = Int(bitPattern: base)
+        let thread = Thread { [self] in
+            prefault(start: start, count: prefaultCount)
+            run()
+        }
         thread.start()
+    }
+
+    private func prefault(start: Int, count: Int) {
+        #if os(Linux)
+        let page = 1 << 21
+        var position = (start + page - 1) & ~(page - 1)
+        let end = start + count
+        // In 2 MiB steps from the front, so the filler (slower than this) always finds mapped pages.
+        while position < end {
+            condition.lock()
+            let stop = closed
+            condition.unlock()
+            if stop { return }
+            let length = min(page, end - position)
+            guard let pointer = UnsafeMutableRawPointer(bitPattern: position),
+                madvise(pointer, length, 23 /* MADV_POPULATE_WRITE, Linux 5.14+ */) == 0
+            else { return }
+            position += length
+        }
+        #endif
     }
 
     /// Called by the filler: the first `count` bytes are final.
