@@ -9,9 +9,10 @@ import Foundation
 /// - Multi-member files (concatenated gzip streams, as `cat a.gz b.gz` makes) are decoded and concatenated, like
 ///   `gzip -d` and Python's `gzip` do.
 /// - After the last member, zero bytes (block padding) are ignored; any other trailing byte is an error.
-/// - Output size: the last member's ISIZE is used as the first size guess; a wrong guess only costs a retry with a
-///   doubled buffer. No buffer ever exceeds `maximumSize` nor 1032 × the compressed size + 64 KiB (DEFLATE cannot
-///   expand more than 1032:1), so a hostile header cannot trigger a giant allocation.
+/// - Output size: the last member's ISIZE is used as the first size guess, trusted up to 32 × the compressed size;
+///   a wrong guess only costs a retry with a doubled buffer. No buffer ever exceeds `maximumSize` nor 1032 × the
+///   compressed size + 64 KiB (DEFLATE cannot expand more than 1032:1), so a hostile trailer cannot trigger a giant
+///   allocation, and buffers are only committed as they are written.
 public enum Gzip {
     /// Which DEFLATE decoder to use. Both give the same bytes and the same errors for the same input.
     public enum Engine: String, Sendable, CaseIterable {
@@ -69,7 +70,10 @@ public enum Gzip {
             hint = Int(bytes[tail]) | Int(bytes[tail + 1]) << 8 | Int(bytes[tail + 2]) << 16
                 | Int(bytes[tail + 3]) << 24
         }
-        var capacity = max(0, min(hint, bound))
+        // Trust the hint only up to 32× the compressed size (typical ratios are far below): a hostile ISIZE can
+        // then cost at most that, and a genuinely larger output only a retry.
+        let trusted = bytes.count.multipliedReportingOverflow(by: 32).overflow ? Int.max : bytes.count * 32 + (1 << 20)
+        var capacity = max(0, min(hint, bound, trusted))
         while true {
             var failure: DatasetError?
             var full = false
@@ -302,37 +306,46 @@ final class ConcurrentCRC: @unchecked Sendable {
     private var cancelled = false
     private var result: UInt32?
 
-    /// Starts the helper for the buffer at `base`. When `prefaultCount` > 0 the helper first asks the kernel to
-    /// map (and zero) that many bytes of the buffer, ahead of the filler, so that page faults leave the filler's
-    /// critical path. Prefaulting never changes the buffer's contents (`MADV_POPULATE_WRITE`); kernels without it
-    /// simply skip it.
+    /// Starts the helper for the buffer at `base`. When `prefaultCount` > 0 the helper also asks the kernel to map
+    /// (and zero) the buffer's pages a few MiB ahead of the filler, so that page faults leave the filler's critical
+    /// path. Prefaulting never changes the buffer's contents (`MADV_POPULATE_WRITE`, Linux 5.14+; elsewhere it is
+    /// skipped) and never runs more than `prefaultWindow` bytes ahead of the published data.
     init(_ base: UnsafeMutablePointer<UInt8>, prefaultCount: Int = 0) {
         self.base = UnsafeRawPointer(base)
-        let start = Int(bitPattern: base)
-        let thread = Thread { [self] in
-            prefault(start: start, count: prefaultCount)
-            run()
-        }
+        self.prefaultCount = prefaultCount
+        let thread = Thread { [self] in run() }
         thread.start()
     }
 
-    private func prefault(start: Int, count: Int) {
+    private static let prefaultWindow = 16 << 20
+    private let prefaultCount: Int
+
+    private static let page = 1 << 21
+
+    /// The next whole 2 MiB page at or after `offset`, as offsets from `base` (partial pages at the ends are left
+    /// to the filler).
+    private func nextPage(after offset: Int) -> (start: Int, end: Int) {
+        let address = Int(bitPattern: base)
+        let start = ((address + offset + Self.page - 1) & ~(Self.page - 1)) - address
+        return (start, start + Self.page)
+    }
+
+    /// Whether the next page may be prefaulted now: inside the buffer and within the window ahead of `available`.
+    private func mayPrefault(_ prefaulted: Int, available: Int) -> Bool {
+        let end = nextPage(after: prefaulted).end
+        return end <= prefaultCount && end <= available + Self.prefaultWindow
+    }
+
+    /// Prefaults the next page; returns false if the kernel refuses (then prefaulting stops).
+    private func prefaultNextPage(_ prefaulted: inout Int) -> Bool {
         #if os(Linux)
-        let page = 1 << 21
-        var position = (start + page - 1) & ~(page - 1)
-        let end = start + count
-        // In 2 MiB steps from the front, so the filler (slower than this) always finds mapped pages.
-        while position < end {
-            condition.lock()
-            let stop = closed
-            condition.unlock()
-            if stop { return }
-            let length = min(page, end - position)
-            guard let pointer = UnsafeMutableRawPointer(bitPattern: position),
-                madvise(pointer, length, 23 /* MADV_POPULATE_WRITE, Linux 5.14+ */) == 0
-            else { return }
-            position += length
-        }
+        let (start, end) = nextPage(after: prefaulted)
+        guard madvise(UnsafeMutableRawPointer(mutating: base + start), Self.page, 23 /* MADV_POPULATE_WRITE */) == 0
+        else { return false }
+        prefaulted = end
+        return true
+        #else
+        return false
         #endif
     }
 
@@ -370,13 +383,21 @@ final class ConcurrentCRC: @unchecked Sendable {
     private func run() {
         var crc: UInt32 = 0
         var done = 0
+        var prefaulted = 0
+        var prefaulting = prefaultCount > 0
         while true {
             condition.lock()
-            while available == done && !closed { condition.wait() }
+            while !closed && available == done && !(prefaulting && mayPrefault(prefaulted, available: available)) {
+                condition.wait()
+            }
             let target = available
             let last = closed
             let stop = cancelled
             condition.unlock()
+            if !last && prefaulting && mayPrefault(prefaulted, available: target) {
+                prefaulting = prefaultNextPage(&prefaulted)
+                continue
+            }
             if !stop && target > done {
                 crc = crc32(continuing: crc, UnsafeRawBufferPointer(start: base + done, count: target - done))
                 done = target
