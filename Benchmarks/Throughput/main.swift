@@ -3,7 +3,16 @@
 //   mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib]
 //       Reads an IDX images file (decompress + parse + validate) N times (default 7) and prints the median
 //       wall-clock seconds as `median_seconds=<value>`, plus the per-run times.
+//
+//   mobench-perf training [--steps N] [--repetitions R] [--only SUBSTRING] [--json FILE]
+//       Batch-1 training steps/s on one core (forward + loss + backward + optimizer step) for the cases of
+//       TrainingBenchmarks.swift: median over R timed blocks of N steps after a warm-up, and heap allocations per
+//       step counted by the AllocationCounter shim over all timed steps.
+//
+//   mobench-perf machine [--json FILE]
+//       Peak FP32 FMA GFLOP/s of one core and read / triad bandwidth for working sets from L1 to DRAM.
 import Datasets
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -70,10 +79,66 @@ func format6(_ value: Double) -> String {
     return "\(whole)." + String(repeating: "0", count: 6 - fraction.count) + fraction
 }
 
+func writeJSON<T: Encodable>(_ value: T, to path: String?) {
+    guard let path else { return }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do { try encoder.encode(value).write(to: URL(fileURLWithPath: path)) } catch { fail("\(path): cannot write") }
+}
+
+func training(_ arguments: ArraySlice<String>) {
+    var steps = 2000, repetitions = 7, only: String?, json: String?
+    var rest = arguments
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--steps": guard let v = rest.popFirst().flatMap(Int.init), v > 0 else { fail("--steps needs a positive integer") }; steps = v
+        case "--repetitions": guard let v = rest.popFirst().flatMap(Int.init), v > 0 else { fail("--repetitions needs a positive integer") }; repetitions = v
+        case "--only": guard let v = rest.popFirst() else { fail("--only needs a value") }; only = v
+        case "--json": guard let v = rest.popFirst() else { fail("--json needs a file") }; json = v
+        default: fail("unexpected argument \(argument)")
+        }
+    }
+    var results: [Measurement] = []
+    for c in TrainingBenchmarks.cases where only.map({ c.name.contains($0) }) ?? true {
+        do {
+            let m = try TrainingBenchmarks.measure(c, steps: steps, repetitions: repetitions, warmup: steps / 4 + 10)
+            results.append(m)
+            print(String(format: "%-55@ %9.0f steps/s (median of %d × %d steps)  allocations/step %.3f",
+                         c.name, m.stepsPerSecondMedian, repetitions, steps, m.allocationsPerStep))
+        } catch {
+            fail("\(c.name): \(error)")
+        }
+    }
+    writeJSON(results, to: json)
+}
+
+func machine(_ arguments: ArraySlice<String>) {
+    var json: String?
+    var rest = arguments
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--json": guard let v = rest.popFirst() else { fail("--json needs a file") }; json = v
+        default: fail("unexpected argument \(argument)")
+        }
+    }
+    let result = MachineBenchmarks.run()
+    print(String(format: "peak FP32 FMA: %.1f GFLOP/s (one core)", result.peakGflops))
+    for point in result.bandwidth {
+        print(String(format: "working set %9d KiB: read %6.1f GB/s, triad %6.1f GB/s", point.workingSetBytes / 1024,
+                     point.readGBps, point.triadGBps))
+    }
+    writeJSON(result, to: json)
+}
+
+let usage = "usage: mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib] | training [--steps N] [--repetitions R] [--only S] [--json FILE] | machine [--json FILE]"
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "read-idx":
     readIDX(arguments.dropFirst())
+case "training":
+    training(arguments.dropFirst())
+case "machine":
+    machine(arguments.dropFirst())
 default:
-    fail("usage: mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib]")
+    fail(usage)
 }

@@ -17,6 +17,18 @@ public struct StreamSample: Sendable, Equatable {
     public var cropY: Int
     public var cropX: Int
     public var flip: Bool
+
+    public init(position: Int, task: Int, sampleIndex: Int, label: Int, originalLabel: Int,
+                cropY: Int = 4, cropX: Int = 4, flip: Bool = false) {
+        self.position = position
+        self.task = task
+        self.sampleIndex = sampleIndex
+        self.label = label
+        self.originalLabel = originalLabel
+        self.cropY = cropY
+        self.cropX = cropX
+        self.flip = flip
+    }
 }
 
 /// A reproducible nonstationary stream over a dataset: a pure function of (dataset, spec, position).

@@ -9,7 +9,7 @@ func syntheticDataset(count: Int = 60, classes: Int = 6, channels: Int = 1, heig
     var pixels = [UInt8](repeating: 0, count: count * size)
     for i in 0..<count { for j in 0..<size { pixels[i * size + j] = UInt8((i * 7 + j) % 256) } }
     let labels = (0..<count).map { UInt8($0 % classes) }
-    return Dataset(format: .idx, split: split, name: "synthetic", source: "memory", count: count,
+    return Dataset(format: .idx, split: split, name: "synthetic", source: "memory",
                    channels: channels, height: height, width: width, classes: classes, pixels: pixels,
                    labels: labels, labelNames: nil)
 }

@@ -1,0 +1,105 @@
+import AllocationCounter
+import Bench
+import Foundation
+import MetaOptimize
+import Networks
+import Streams
+
+/// Batch-1 training throughput on one core: forward + loss + backward + optimizer step on a fixed random input,
+/// the work of one online step without the stream (which `runner` cases include).
+struct TrainingCase {
+    var name: String
+    var model: ModelSpec
+    var input: InputShape
+    var classes: Int
+    var optimizer: OptimizerConfiguration
+}
+
+struct Measurement: Codable {
+    var name: String
+    var stepsPerSecondMedian: Double
+    var stepsPerSecondSamples: [Double]
+    var allocationsPerStep: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, stepsPerSecondMedian = "steps_per_second_median", stepsPerSecondSamples = "steps_per_second_samples"
+        case allocationsPerStep = "allocations_per_step"
+    }
+}
+
+enum TrainingBenchmarks {
+    static func optimizer(base: BaseRule, meta: MetaRule, granularity: Granularity = .scalar) -> OptimizerConfiguration {
+        var o = OptimizerConfiguration()
+        o.base = base
+        o.meta = meta
+        o.alpha0 = 1e-4
+        o.weightDecay = 0.1
+        o.granularity = granularity
+        return o.resolved()
+    }
+
+    static var cases: [TrainingCase] {
+        let mnist = InputShape(channels: 1, height: 28, width: 28)
+        let cifar = InputShape(channels: 3, height: 32, width: 32)
+        let mlp = ModelSpec.mlp(hidden: [256, 256])
+        return [
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .adam)),
+            TrainingCase(name: "mlp-784-256-256-10/adamw+fixed", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .fixed)),
+            TrainingCase(name: "mlp-784-256-256-10/lion+lion/scalar", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .lion, meta: .lion)),
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers)),
+            TrainingCase(name: "simple-cnn-3x32x32/adamw+adam/scalar", model: .simpleCNN, input: cifar, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .adam)),
+            TrainingCase(name: "simple-cnn-3x32x32/adamw+fixed", model: .simpleCNN, input: cifar, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .fixed)),
+        ]
+    }
+
+    /// Median steps/s over `repetitions` timed blocks of `steps` steps each, after `warmup` steps; allocations
+    /// counted over all timed steps.
+    static func measure(_ c: TrainingCase, steps: Int, repetitions: Int, warmup: Int) throws -> Measurement {
+        let network = try Network(spec: c.model, input: c.input, classes: c.classes, maxBatchSize: 1)
+        var generator = RandomKey.generator(seed: 0, domain: .initialisation)
+        network.initialize(using: &generator)
+        let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
+        let optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
+        let size = c.input.channels * c.input.height * c.input.width
+        // A few distinct inputs so gradients vary from step to step.
+        let inputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: 16 * size)
+        defer { inputs.deallocate() }
+        var rng = SplitMix64(state: 1)
+        for i in 0..<inputs.count { inputs[i] = Float(rng.next() >> 40) * 0x1p-24 }
+        let label = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 1)
+        defer { label.deallocate() }
+        var index = 0
+        func step() {
+            let x = UnsafeBufferPointer(rebasing: inputs[(index & 15) * size ..< ((index & 15) + 1) * size])
+            label[0] = Int32(index % c.classes)
+            let loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1)
+            optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss)
+            index += 1
+        }
+        for _ in 0..<warmup { step() }
+        var samples: [Double] = []
+        samples.reserveCapacity(repetitions)
+        let clock = ContinuousClock()
+        let allocationsBefore = allocation_counter_count()
+        for _ in 0..<repetitions {
+            let start = clock.now
+            for _ in 0..<steps { step() }
+            samples.append(Double(steps) / (clock.now - start).seconds)
+        }
+        let allocations = allocation_counter_count() - allocationsBefore
+        // `samples.append` may allocate at most once (reserved above); report what was counted honestly.
+        return Measurement(name: c.name, stepsPerSecondMedian: median(samples), stepsPerSecondSamples: samples,
+                           allocationsPerStep: Double(allocations) / Double(steps * repetitions))
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}

@@ -1,0 +1,262 @@
+import Datasets
+import Foundation
+import MetaOptimize
+import Networks
+import Streams
+
+/// Where a run writes and what it resumes from.
+public struct RunOptions: Sendable {
+    /// Folder for `result.json`, `curve.csv` and `checkpoint.safetensors`.
+    public var outDirectory: String?
+    /// Per-step CSV trace.
+    public var tracePath: String?
+    /// Initial weights (safetensors) instead of the seeded initialisation.
+    public var initPath: String?
+    /// Final weights (safetensors).
+    public var savePath: String?
+    /// Write a checkpoint every N optimizer steps (needs `outDirectory`).
+    public var checkpointEvery: Int?
+    /// Continue from `outDirectory/checkpoint.safetensors` when present.
+    public var resume: Bool
+    /// Folder against which dataset names and relative paths are resolved.
+    public var workingDirectory: String
+
+    public init(outDirectory: String? = nil, tracePath: String? = nil, initPath: String? = nil, savePath: String? = nil,
+                checkpointEvery: Int? = nil, resume: Bool = false,
+                workingDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.outDirectory = outDirectory
+        self.tracePath = tracePath
+        self.initPath = initPath
+        self.savePath = savePath
+        self.checkpointEvery = checkpointEvery
+        self.resume = resume
+        self.workingDirectory = workingDirectory
+    }
+}
+
+/// Receives progress of a run (the CLI draws a bar or prints lines).
+public protocol RunProgress: AnyObject {
+    func update(step: Int, totalSteps: Int, recentLoss: Double)
+    func finish()
+}
+
+/// One run: stream → model → online loss before the update → optimizer step.
+public final class Run {
+    public let validated: ValidatedConfiguration
+    /// The fully resolved configuration (task length filled in from the stream).
+    public let configuration: RunConfiguration
+    public let train: Dataset
+    public let test: Dataset?
+    public let stream: TaskStream
+    public let network: Network
+    public let optimizer: MetaOptimizer
+    /// Optimizer steps of the whole run: tasks × taskLength / batchSize.
+    public let totalSteps: Int
+    public let stepSizeColumns: StepSizeColumns
+
+    /// Reads the data and builds stream, model and optimizer. Throws `SettingError` for invalid settings and the
+    /// readers' errors for bad data.
+    public convenience init(_ validated: ValidatedConfiguration, options: RunOptions) throws {
+        let c = validated.configuration
+        let train = try DatasetLoader.load(c.data, split: validated.split, labelKind: validated.labelKind,
+                                           workingDirectory: options.workingDirectory)
+        let test = validated.split == .train
+            ? try DatasetLoader.load(c.data, split: .test, labelKind: validated.labelKind,
+                                     workingDirectory: options.workingDirectory)
+            : nil
+        try self.init(validated, train: train, test: test, options: options)
+    }
+
+    /// Builds a run on datasets already read (`test` is the split evaluated at the end of each task).
+    public init(_ validated: ValidatedConfiguration, train: Dataset, test: Dataset?, options: RunOptions) throws {
+        self.validated = validated
+        let c = validated.configuration
+        self.train = train
+        self.test = test
+        do {
+            stream = try TaskStream(dataset: train, spec: validated.streamSpec)
+        } catch let error as StreamError {
+            throw SettingError.invalid(error.description)
+        }
+        guard stream.taskLength % c.batchSize == 0 else {
+            throw SettingError.invalid("task length \(stream.taskLength) must be a multiple of --batch-size \(c.batchSize)")
+        }
+        totalSteps = stream.totalSamples / c.batchSize
+        var resolved = c
+        resolved.taskLength = stream.taskLength
+        configuration = resolved
+        do {
+            network = try Network(spec: validated.model,
+                                  input: InputShape(channels: train.channels, height: train.height, width: train.width),
+                                  classes: stream.outputCount, maxBatchSize: c.batchSize,
+                                  computeDiagonalHessian: validated.optimizer.meta == .idbd)
+        } catch {
+            throw SettingError.invalid("--model \(c.model): \(error)")
+        }
+        var generator = RandomKey.generator(seed: c.seed, domain: .initialisation)
+        network.initialize(using: &generator)
+        if let initPath = options.initPath { try network.loadWeights(from: initPath) }
+        let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
+        do {
+            optimizer = try MetaOptimizer(tensors: tensors, configuration: validated.optimizer, totalSteps: totalSteps,
+                                          hasDiagonalHessian: network.diagonalHessian != nil)
+        } catch let error as OptimizerError {
+            throw SettingError.invalid(error.description)
+        }
+        stepSizeColumns = StepSizeColumns(optimizer: optimizer)
+    }
+
+    /// Runs to the end (or until `shouldStop` returns true: then a checkpoint is written when enabled and nil is
+    /// returned). Writes the files named in `options`.
+    public func run(options: RunOptions, progress: RunProgress? = nil,
+                    shouldStop: () -> Bool = { false }) throws -> RunResult? {
+        let c = configuration
+        let batch = c.batchSize
+        let sampleSize = train.sampleSize
+        if let out = options.outDirectory {
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw OutputError.cannotCreateDirectory(out)
+            }
+        }
+        if options.checkpointEvery != nil && options.outDirectory == nil {
+            throw SettingError.invalid("--checkpoint-every needs --out DIR (the checkpoint is written there)")
+        }
+        let checkpointPath = options.outDirectory.map { ($0 as NSString).appendingPathComponent("checkpoint.safetensors") }
+
+        var metrics = OnlineMetrics()
+        var startStep = 0
+        var traceBytes: UInt64 = 0
+        if options.resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
+            let restored = try Checkpoint.read(from: checkpointPath, run: self)
+            metrics = restored.metrics
+            startStep = restored.step
+            traceBytes = restored.traceBytes
+        }
+        let trace = try options.tracePath.map {
+            try TraceWriter(path: $0, columns: stepSizeColumns.traceHeader, resumeAtByte: startStep > 0 ? traceBytes : nil)
+        }
+
+        let inputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * sampleSize)
+        let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: batch)
+        let logStepSizes = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, optimizer.groupCount))
+        var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
+        defer { inputs.deallocate(); labels.deallocate(); logStepSizes.deallocate() }
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        var divergedAt: Int? = nil
+        var step = startStep
+        var recentLoss = Double.nan
+        while step < totalSteps {
+            if shouldStop() {
+                if let checkpointPath, options.checkpointEvery != nil {
+                    try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
+                                         traceBytes: try trace?.flush() ?? 0)
+                }
+                try trace?.close(complete: false)
+                progress?.finish()
+                return nil
+            }
+            for b in 0..<batch {
+                let sample = stream.sample(at: step * batch + b)
+                batchSamples[b] = sample
+                labels[b] = Int32(sample.label)
+                stream.writeInput(for: sample, into: UnsafeMutableBufferPointer(rebasing: inputs[(b * sampleSize)...]))
+            }
+            let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels), batchSize: batch)
+            if trace != nil { optimizer.logStepSizes(into: logStepSizes) }
+            let updated = optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
+                                         loss: loss, diagonalHessian: network.diagonalHessian)
+            if !updated {
+                divergedAt = step + 1
+                break
+            }
+            let losses = network.lastLosses, predictions = network.lastPredictions
+            for b in 0..<batch {
+                metrics.record(loss: losses[b], correct: predictions[b] == labels[b], task: batchSamples[b].task)
+                trace?.writeRow(step: step + 1, sample: batchSamples[b], loss: losses[b],
+                                correct: predictions[b] == labels[b], logStepSizes: UnsafeBufferPointer(logStepSizes),
+                                columns: stepSizeColumns)
+            }
+            recentLoss = recentLoss.isNaN ? Double(loss) : 0.99 * recentLoss + 0.01 * Double(loss)
+            step += 1
+            let task = batchSamples[batch - 1].task
+            if metrics.endStep(logEvery: c.logEvery) {
+                metrics.closeBin(task: task, stepSizes: stepSizeColumns.values(optimizer: optimizer))
+            }
+            if (step * batch) % stream.taskLength == 0, let test {
+                let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels)
+                metrics.setTestAccuracy(accuracy, samples: count, task: task)
+            }
+            if let every = options.checkpointEvery, step % every == 0, step < totalSteps, let checkpointPath {
+                try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
+                                     traceBytes: try trace?.flush() ?? 0)
+            }
+            if step & 63 == 0 { progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss) }
+        }
+        if metrics.hasOpenBin {
+            metrics.closeBin(task: metrics.tasks.last?.task ?? 0,
+                             stepSizes: stepSizeColumns.values(optimizer: optimizer))
+        }
+        progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss)
+        progress?.finish()
+        let elapsed = clock.now - started
+        let wallSeconds = elapsed.seconds
+        let result = makeResult(metrics: metrics, steps: step, divergedAt: divergedAt, wallSeconds: wallSeconds,
+                                stepsThisSession: step - startStep)
+        try trace?.close(complete: true)
+        if let savePath = options.savePath {
+            try network.saveWeights(to: savePath, metadata: ["mobench_config": configuration.json(), "steps": String(step)])
+        }
+        if let out = options.outDirectory {
+            try writeAtomically(Data(CurveFile.csv(metrics.curve, columns: stepSizeColumns).utf8),
+                                to: (out as NSString).appendingPathComponent("curve.csv"))
+            try writeAtomically(Data(result.json().utf8), to: (out as NSString).appendingPathComponent("result.json"))
+            if let checkpointPath { try? FileManager.default.removeItem(atPath: checkpointPath) }
+        }
+        return result
+    }
+
+    /// Accuracy on the task's test samples (the task's transform, no augmentation), first `testSamples` in file order.
+    private func evaluate(task: Int, on test: Dataset, into inputs: UnsafeMutableBufferPointer<Float>,
+                          labels: UnsafeMutableBufferPointer<Int32>) -> (Double, Int) {
+        var samples = stream.evaluationSamples(task: task, in: test)
+        if configuration.testSamples > 0 && samples.count > configuration.testSamples {
+            samples.removeLast(samples.count - configuration.testSamples)
+        }
+        guard !samples.isEmpty else { return (.nan, 0) }
+        var correct = 0
+        let one = UnsafeMutableBufferPointer(rebasing: inputs[0..<test.sampleSize])
+        for (index, label) in samples {
+            stream.writeEvaluationInput(sampleIndex: index, task: task, from: test, into: one)
+            labels[0] = Int32(label)
+            _ = network.evaluate(inputs: UnsafeBufferPointer(one), labels: UnsafeBufferPointer(rebasing: labels[0..<1]), batchSize: 1)
+            if network.lastPredictions[0] == Int32(label) { correct += 1 }
+        }
+        return (Double(correct) / Double(samples.count), samples.count)
+    }
+
+    private func makeResult(metrics: OnlineMetrics, steps: Int, divergedAt: Int?, wallSeconds: Double,
+                            stepsThisSession: Int) -> RunResult {
+        let finite: (Double) -> Double? = { $0.isFinite ? $0 : nil }
+        let tasks = metrics.tasks.map {
+            RunResult.TaskResult(task: $0.task, samples: $0.samples, onlineLoss: $0.onlineLoss,
+                                 onlineAccuracy: $0.onlineAccuracy, trainLoss: $0.onlineLoss,
+                                 testAccuracy: $0.testAccuracy, testSamples: $0.testSamples)
+        }
+        return RunResult(
+            config: configuration,
+            reproduce: "mobench run --config result.json",
+            streamFingerprint: stream.fingerprint,
+            dataset: .init(name: train.name, format: train.format.rawValue, split: train.split.rawValue,
+                           count: train.count, shape: [train.channels, train.height, train.width], classes: train.classes),
+            suiteVersion: suiteVersion, gitCommit: BuildInfo.gitCommit,
+            parameterCount: network.parameterCount, outputUnits: stream.outputCount, plannedSteps: totalSteps,
+            steps: steps, samples: metrics.samples, diverged: divergedAt != nil, divergedAtStep: divergedAt,
+            onlineLoss: finite(metrics.onlineLoss), onlineAccuracy: finite(metrics.onlineAccuracy),
+            cumulativeAccuracy: finite(metrics.onlineAccuracy), tasks: tasks,
+            stepSizeGroups: stepSizeColumns.groupNames,
+            finalLogStepSizes: stepSizeColumns.finalLogStepSizes(optimizer: optimizer),
+            wallSeconds: wallSeconds, stepsPerSecond: wallSeconds > 0 ? Double(stepsThisSession) / wallSeconds : 0)
+    }
+}
