@@ -158,7 +158,7 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
                       if let d = r.change {
                           let se = Statistics.combinedStandardError(r.baseline?.standardError ?? 0,
                                                                     r.current?.standardError ?? 0) * scale
-                          let digits = r.metric == .divergedSeeds ? 0
+                          let digits = r.metric == .divergedSeeds || r.metric == .stepsPerSecond ? 0
                               : (se > 0 ? NumberFormatting.decimals(forStandardError: se)
                                   : NumberFormatting.decimals(forValue: (r.current?.mean ?? d) * scale))
                           let sign = d > 0 ? "+" : (d < 0 ? "−" : "")

@@ -306,7 +306,7 @@ public enum Figures {
         for grid in summary.grids(inGroup: group) {
             guard let id = grid.bestConfigurationID, let alpha = grid.bestAlpha0 else { continue }
             lines.append(ReferenceLine(.horizontal, at: alpha,
-                                       label: "\(grid.label) best fixed α = \(NumberFormatting.powerOfTen(alpha))",
+                                       label: "\(grid.label): best α = \(NumberFormatting.powerOfTen(alpha))",
                                        style: .dashed, color: colors[id] ?? .gray, lineWidth: 1.5, inLegend: true))
         }
         let refs = referenceSeries(.stepSizes, group: group, options: options, colors: colors,

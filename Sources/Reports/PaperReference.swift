@@ -179,3 +179,70 @@ public struct PaperReference: Sendable, Equatable {
                                style: style, matchingConfigurationID: matchingConfigurationID)
     }
 }
+
+/// A paper run's final numbers (percent; loss in nats), as in the spec's per-run summary table (§1.8).
+public struct PaperRunResults: Sendable, Equatable {
+    /// Last logged `cumulative_online_accuracy` (step 50,000).
+    public var finalCumulativeAccuracy: Double?
+    /// Mean over tasks of `task_test_accuracy`.
+    public var meanTaskTestAccuracy: Double?
+    /// Mean over tasks of `task_online_accuracy`.
+    public var meanTaskOnlineAccuracy: Double?
+    /// Mean over tasks of `task_train_loss`.
+    public var meanTaskTrainLoss: Double?
+}
+
+extension PaperRun {
+    /// The run's final numbers.
+    public var results: PaperRunResults {
+        func mean(_ metric: String) -> Double? { Statistics.mean(metrics[metric]?.map(\.y) ?? []) }
+        let cumulative = metrics["cumulative_online_accuracy"]?.max { $0.x < $1.x }?.y
+        return PaperRunResults(finalCumulativeAccuracy: cumulative, meanTaskTestAccuracy: mean("task_test_accuracy"),
+                               meanTaskOnlineAccuracy: mean("task_online_accuracy"),
+                               meanTaskTrainLoss: mean("task_train_loss"))
+    }
+}
+
+/// Which of our configurations reproduces which paper run.
+public struct PaperPairing: Sendable, Equatable {
+    public var configurationID: String
+    public var paper: PaperRunKey
+
+    public init(configurationID: String, paper: PaperRunKey) {
+        self.configurationID = configurationID
+        self.paper = paper
+    }
+}
+
+/// Our final numbers next to the paper's.
+public enum PaperComparison {
+    /// The working tolerance of the spec (§1.7): differences below ≈ 0.5 percentage points between 5-seed means
+    /// are noise.
+    public static let noiseTolerance = 0.5
+
+    /// One row per pairing: final cumulative accuracy and mean end-of-task test accuracy, ours (mean ± s.e. over
+    /// non-diverged seeds, %) vs the paper's (5-seed mean, %), and the difference ours − paper in percentage points.
+    /// Missing values show as "–".
+    public static func table(_ summary: SuiteSummary, reference: PaperReference,
+                             pairs: [PaperPairing]) -> TextTable {
+        let rows = pairs.map { pair -> [String] in
+            let ours = summary.configuration(pair.configurationID)
+            let paper = reference.run(pair.paper)?.results
+            func delta(_ a: Estimate?, _ b: Double?) -> String {
+                guard let a, let b else { return "–" }
+                return NumberFormatting.signedEstimate(a.mean * 100 - b, se: a.standardError * 100)
+            }
+            func show(_ x: Double?) -> String { x.map { NumberFormatting.fixed($0, decimals: 2) } ?? "–" }
+            return [ours?.label ?? pair.configurationID, pair.paper.description,
+                    NumberFormatting.estimate(ours?.cumulativeAccuracy, scale: 100),
+                    show(paper?.finalCumulativeAccuracy),
+                    delta(ours?.cumulativeAccuracy, paper?.finalCumulativeAccuracy),
+                    NumberFormatting.estimate(ours?.meanTaskTestAccuracy, scale: 100),
+                    show(paper?.meanTaskTestAccuracy),
+                    delta(ours?.meanTaskTestAccuracy, paper?.meanTaskTestAccuracy)]
+        }
+        return TextTable(headers: ["configuration", "paper run", "final cumulative acc % (ours)", "(paper)", "Δ pp",
+                                   "mean task test acc % (ours)", "(paper)", "Δ pp"],
+                         alignments: [.left, .left, .right, .right, .right, .right, .right, .right], rows: rows)
+    }
+}

@@ -264,7 +264,8 @@ public struct SVGPlot: Sendable, Equatable {
             guard let t = yScale.transform(y) else { return nil }
             return plotTop + plotHeight - (t - yScale.tMin) / (yScale.tMax - yScale.tMin) * plotHeight
         }
-        let clip = "\(Self.escape(idPrefix))-area"
+        let safePrefix = String(idPrefix.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "-" })
+        let clip = "\(safePrefix.isEmpty ? "plot" : safePrefix)-area"
         var svg = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.num(totalWidth))" height="\(Self.num(totalHeight))" \

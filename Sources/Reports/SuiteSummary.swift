@@ -100,6 +100,9 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
     public var taskTestAccuracy: [Estimate?]
     /// Per task index: online accuracy (fraction) within the task.
     public var taskOnlineAccuracy: [Estimate?]
+    /// Mean over tasks of the end-of-task test accuracy (fraction), computed per seed then mean ± s.e. over seeds
+    /// (the paper's "mean task test accuracy").
+    public var meanTaskTestAccuracy: Estimate?
     /// Steps per second over all seeds (diverged ones included).
     public var stepsPerSecond: Estimate?
     /// Total wall time over all seeds, seconds.
@@ -116,7 +119,7 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
                 stepSizesAreLogSummary: Bool = false, onlineLoss: Estimate?, onlineAccuracy: Estimate? = nil,
                 cumulativeAccuracy: Estimate? = nil, aucOnlineLoss: Estimate? = nil,
                 taskTestAccuracy: [Estimate?] = [], taskOnlineAccuracy: [Estimate?] = [],
-                stepsPerSecond: Estimate? = nil, wallSecondsTotal: Double = 0, curve: [AggregatedCurvePoint] = []) {
+                meanTaskTestAccuracy: Estimate? = nil, stepsPerSecond: Estimate? = nil, wallSecondsTotal: Double = 0, curve: [AggregatedCurvePoint] = []) {
         self.configurationID = configurationID
         self.group = group
         self.label = label
@@ -138,6 +141,7 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
         self.aucOnlineLoss = aucOnlineLoss
         self.taskTestAccuracy = taskTestAccuracy
         self.taskOnlineAccuracy = taskOnlineAccuracy
+        self.meanTaskTestAccuracy = meanTaskTestAccuracy
         self.stepsPerSecond = stepsPerSecond
         self.wallSecondsTotal = wallSecondsTotal
         self.curve = curve
@@ -160,6 +164,7 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
         case aucOnlineLoss = "auc_online_loss"
         case taskTestAccuracy = "task_test_accuracy"
         case taskOnlineAccuracy = "task_online_accuracy"
+        case meanTaskTestAccuracy = "mean_task_test_accuracy"
         case stepsPerSecond = "steps_per_second"
         case wallSecondsTotal = "wall_seconds_total"
         case curve
@@ -453,7 +458,11 @@ extension SuiteSummary {
             onlineAccuracy: metric("online_accuracy") { $0.onlineAccuracy },
             cumulativeAccuracy: metric("cumulative_accuracy") { $0.cumulativeAccuracy },
             aucOnlineLoss: metric("auc_online_loss") { Statistics.aucOnlineLoss($0.curve) },
-            taskTestAccuracy: taskTest, taskOnlineAccuracy: taskOnline, stepsPerSecond: throughput,
+            taskTestAccuracy: taskTest, taskOnlineAccuracy: taskOnline,
+            meanTaskTestAccuracy: metric("mean_task_test_accuracy") {
+                Statistics.mean($0.taskTestAccuracy.compactMap { $0 }.filter(\.isFinite))
+            },
+            stepsPerSecond: throughput,
             wallSecondsTotal: wall,
             curve: aggregateCurves(ok.map(\.curve), logSummary: first.stepSizesAreLogSummary,
                                    groupCount: first.stepSizeGroups.count, maxPoints: maxCurvePoints))

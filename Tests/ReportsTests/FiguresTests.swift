@@ -77,6 +77,22 @@ struct FiguresTests {
         #expect(arithmetic.series.first?.points.first?.y == c.curve[0].stepSizes?[0])
     }
 
+    @Test func logSummaryStepSizesAreALineWithAMinMaxBand() throws {
+        var r = Fixtures.record("W", method: .metaOptimize, seed: 0, loss: 1,
+                                curve: [CurvePoint(step: 10, task: 0, onlineLoss: 1, onlineAccuracy: 0.5,
+                                                   cumulativeAccuracy: 0.5, stepSizes: [-7, -9, -5]),
+                                        CurvePoint(step: 20, task: 0, onlineLoss: 1, onlineAccuracy: 0.5,
+                                                   cumulativeAccuracy: 0.5, stepSizes: [-7, -9, -5])],
+                                stepSizeGroups: ["mean_log", "min_log", "max_log"])
+        r.stepSizesAreLogSummary = true
+        let s = SuiteSummary.build(suite: "s", suiteDigest: "d", records: [r], expectedSeeds: [0])
+        let plot = try #require(Figures.stepSizes(s, group: "g"))
+        #expect(plot.series.count == 1)
+        #expect(plot.series[0].points.map(\.y) == [exp(-7), exp(-7)])
+        #expect(plot.series[0].band.map(\.lower) == [exp(-9), exp(-9)])
+        #expect(plot.series[0].band.map(\.upper) == [exp(-5), exp(-5)])
+    }
+
     @Test func sensitivityFigureHasTheUCurveAndOneLinePerAdaptiveMethod() throws {
         let plot = try #require(Figures.sensitivity(Self.summary, group: Self.group))
         let grid = try #require(plot.series.first)

@@ -79,3 +79,32 @@ struct PaperReferenceTests {
         #expect(abs(meanTestAccuracy - 49.11) < 0.005)
     }
 }
+
+/// Our final numbers next to the paper's.
+struct PaperComparisonTests {
+    static let csv = PaperReference.header + "\n"
+        + "10,AdamW,0.0001,0.1,fixed,scalar,,,cumulative_online_accuracy,200,10\n"
+        + "10,AdamW,0.0001,0.1,fixed,scalar,,,cumulative_online_accuracy,400,36.5\n"
+        + "10,AdamW,0.0001,0.1,fixed,scalar,,,task_test_accuracy,1,40\n"
+        + "10,AdamW,0.0001,0.1,fixed,scalar,,,task_test_accuracy,2,50\n"
+
+    @Test func paperResultsAreTheLastCumulativePointAndTheMeanOverTasks() throws {
+        let run = try #require(try PaperReference.parse(Self.csv).runs.first)
+        #expect(run.results.finalCumulativeAccuracy == 36.5)
+        #expect(run.results.meanTaskTestAccuracy == 45)
+        #expect(run.results.meanTaskTrainLoss == nil)
+    }
+
+    @Test func tableShowsOursThePapersAndTheDifferenceInPoints() throws {
+        // Ours: cumulative 0.37/0.38 → 37.5 ± 0.5 %; task test per seed (0.4+0.6)/2 = 0.5 and (0.5+0.5)/2 = 0.5.
+        let records = [Fixtures.record("A", seed: 0, loss: 1, cumulative: 0.37, taskTest: [0.4, 0.6]),
+                       Fixtures.record("A", seed: 1, loss: 1, cumulative: 0.38, taskTest: [0.5, 0.5])]
+        let s = SuiteSummary.build(suite: "paper", suiteDigest: "d", records: records, expectedSeeds: [0, 1])
+        #expect(s.configuration("A")?.meanTaskTestAccuracy?.mean == 0.5)
+        let key = PaperRunKey(classesPerTask: 10, base: "AdamW", meta: "fixed", granularity: "scalar")
+        let table = PaperComparison.table(s, reference: try PaperReference.parse(Self.csv),
+                                          pairs: [PaperPairing(configurationID: "A", paper: key)])
+        #expect(table.rows == [["A", "K=10 AdamW fixed scalar", "37.50 ± 0.50", "36.50", "+1.00 ± 0.50",
+                                "50.00", "45.00", "+5.000"]])
+    }
+}

@@ -171,6 +171,20 @@ struct SVGPlotTests {
         #expect(doc.withClass("errorbar").count == 1)
     }
 
+    @Test func emptyPlotStillRendersValidAxes() throws {
+        let doc = try #require(ParsedSVG.parse(SVGPlot(title: "empty", xAxis: PlotAxis(label: "x"),
+                                                       yAxis: PlotAxis(label: "y", scale: .log10)).render()))
+        #expect(doc.withClass("series").isEmpty)
+        #expect(!doc.texts("y-tick").isEmpty)
+    }
+
+    @Test func clipPathIdIsSanitised() throws {
+        var plot = Self.linePlot()
+        plot.idPrefix = "a b\"c"
+        let doc = try #require(ParsedSVG.parse(plot.render()))
+        #expect(doc.elements.first { $0.name == "clipPath" }?.attributes["id"] == "a-b-c-area")
+    }
+
     @Test func controlCharactersInLabelsDoNotBreakTheXML() throws {
         let plot = SVGPlot(title: "bad\u{01}title", xAxis: PlotAxis(label: "x'"), yAxis: PlotAxis(label: "y"))
         #expect(ParsedSVG.parse(plot.render()) != nil)

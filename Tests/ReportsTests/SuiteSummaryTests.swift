@@ -135,6 +135,23 @@ struct SuiteSummaryTests {
         #expect(abs(curve[1].stepSizes![0] - 0.0505) < 1e-15)
     }
 
+    @Test func logStepSizeSummariesAreAveragedAsLogs() throws {
+        // Weightwise runs report [mean, min, max] of log α; seeds −8/−10/−6 and −6/−9/−4 average to −7/−9.5/−5.
+        func run(_ seed: UInt64, _ logs: [Double]) -> RunRecord {
+            var r = Fixtures.record("W", method: .metaOptimize, seed: seed, loss: 1,
+                                    curve: [CurvePoint(step: 10, task: 0, onlineLoss: 1, onlineAccuracy: 0.5,
+                                                       cumulativeAccuracy: 0.5, stepSizes: logs)],
+                                    stepSizeGroups: ["mean_log", "min_log", "max_log"])
+            r.stepSizesAreLogSummary = true
+            return r
+        }
+        let w = try #require(Self.build([run(0, [-8, -10, -6]), run(1, [-6, -9, -4])], seeds: [0, 1])
+            .configuration("W"))
+        #expect(w.stepSizesAreLogSummary)
+        #expect(w.curve[0].logStepSizes == [-7, -9.5, -5])
+        #expect(w.curve[0].stepSizes == nil)
+    }
+
     @Test func mergedBinsAreWeightedByTheirStepCount() throws {
         // Bins (0,10] at loss 1 and (10,40] at loss 3 merge into (10·1 + 30·3)/40 = 2.5.
         let records = [Fixtures.record("A", seed: 0, loss: 1, curve: [Self.point(10, 1), Self.point(40, 3)])]
