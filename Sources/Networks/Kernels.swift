@@ -776,7 +776,9 @@ enum Kernels {
     ) {
         let ph = h / 2, pw = w / 2
         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        let lane4 = SIMD4<Int32>(0, 2, 4, 6)
         let zero = SIMD8<Float>()
+        let zero4 = SIMD4<Float>()
         let w32 = Int32(w)
         for ci in 0..<c {
             let plane = raw + ci * rawStride
@@ -784,40 +786,71 @@ enum Kernels {
             let arg = argmax + ci * ph * pw
             for py in 0..<ph {
                 let row0 = plane + 2 * py * w, row1 = row0 + w
-                var px = 0
-                // Eight windows at a time: deinterleave even/odd columns of two rows.
-                while px + 8 <= pw {
-                    let r0 = UnsafeRawPointer(row0 + 2 * px).loadUnaligned(as: SIMD16<Float>.self)
-                    let r1 = UnsafeRawPointer(row1 + 2 * px).loadUnaligned(as: SIMD16<Float>.self)
-                    let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
-                    let base = lane &+ Int32(2 * py * (w + 2) + 2 * px)
-                    var value = a0
-                    var index = base
-                    var mask = a1 .> value
-                    value.replace(with: a1, where: mask)
-                    index.replace(with: base &+ 1, where: mask)
-                    mask = a2 .> value
-                    value.replace(with: a2, where: mask)
-                    index.replace(with: base &+ (w32 + 2), where: mask)
-                    mask = a3 .> value
-                    value.replace(with: a3, where: mask)
-                    index.replace(with: base &+ (w32 + 3), where: mask)
-                    value.replace(with: zero, where: value .<= zero)
-                    store8(value, out + py * pw + px)
-                    UnsafeMutableRawPointer(arg + py * pw + px).storeBytes(of: index, as: SIMD8<Int32>.self)
-                    px += 8
-                }
-                while px < pw {
-                    let i0 = 2 * py * w + 2 * px
-                    let p0 = 2 * py * (w + 2) + 2 * px
-                    var best = p0
-                    var value = plane[i0]
-                    if plane[i0 + 1] > value { value = plane[i0 + 1]; best = p0 + 1 }
-                    if plane[i0 + w] > value { value = plane[i0 + w]; best = p0 + w + 2 }
-                    if plane[i0 + w + 1] > value { value = plane[i0 + w + 1]; best = p0 + w + 3 }
-                    out[py * pw + px] = value > 0 ? value : 0
-                    arg[py * pw + px] = Int32(best)
-                    px += 1
+                let rowBase = Int32(2 * py * (w + 2))
+                if pw >= 8 {
+                    // Eight windows at a time (deinterleave even/odd columns of two rows); the last block is
+                    // shifted left to end at the row's end, recomputing some windows with identical results.
+                    var px = 0
+                    while true {
+                        let start = min(px, pw - 8)
+                        let r0 = UnsafeRawPointer(row0 + 2 * start).loadUnaligned(as: SIMD16<Float>.self)
+                        let r1 = UnsafeRawPointer(row1 + 2 * start).loadUnaligned(as: SIMD16<Float>.self)
+                        let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
+                        let base = lane &+ (rowBase &+ Int32(2 * start))
+                        var value = a0
+                        var index = base
+                        var mask = a1 .> value
+                        value.replace(with: a1, where: mask)
+                        index.replace(with: base &+ 1, where: mask)
+                        mask = a2 .> value
+                        value.replace(with: a2, where: mask)
+                        index.replace(with: base &+ (w32 + 2), where: mask)
+                        mask = a3 .> value
+                        value.replace(with: a3, where: mask)
+                        index.replace(with: base &+ (w32 + 3), where: mask)
+                        value.replace(with: zero, where: value .<= zero)
+                        store8(value, out + py * pw + start)
+                        UnsafeMutableRawPointer(arg + py * pw + start).storeBytes(of: index, as: SIMD8<Int32>.self)
+                        if start == pw - 8 { break }
+                        px += 8
+                    }
+                } else if pw >= 4 {
+                    // Four windows at a time, same scheme.
+                    var px = 0
+                    while true {
+                        let start = min(px, pw - 4)
+                        let r0 = load8(row0 + 2 * start), r1 = load8(row1 + 2 * start)
+                        let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
+                        let base = lane4 &+ (rowBase &+ Int32(2 * start))
+                        var value = a0
+                        var index = base
+                        var mask = a1 .> value
+                        value.replace(with: a1, where: mask)
+                        index.replace(with: base &+ 1, where: mask)
+                        mask = a2 .> value
+                        value.replace(with: a2, where: mask)
+                        index.replace(with: base &+ (w32 + 2), where: mask)
+                        mask = a3 .> value
+                        value.replace(with: a3, where: mask)
+                        index.replace(with: base &+ (w32 + 3), where: mask)
+                        value.replace(with: zero4, where: value .<= zero4)
+                        UnsafeMutableRawPointer(out + py * pw + start).storeBytes(of: value, as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(arg + py * pw + start).storeBytes(of: index, as: SIMD4<Int32>.self)
+                        if start == pw - 4 { break }
+                        px += 4
+                    }
+                } else {
+                    for px in 0..<pw {
+                        let i0 = 2 * py * w + 2 * px
+                        let p0 = 2 * py * (w + 2) + 2 * px
+                        var best = p0
+                        var value = plane[i0]
+                        if plane[i0 + 1] > value { value = plane[i0 + 1]; best = p0 + 1 }
+                        if plane[i0 + w] > value { value = plane[i0 + w]; best = p0 + w + 2 }
+                        if plane[i0 + w + 1] > value { value = plane[i0 + w + 1]; best = p0 + w + 3 }
+                        out[py * pw + px] = value > 0 ? value : 0
+                        arg[py * pw + px] = Int32(best)
+                    }
                 }
             }
         }

@@ -311,8 +311,11 @@ private func reluMaxPoolGradient(
 }
 
 struct MaxPoolTests {
-    /// Widths 4 (scalar path only), 20 (8-wide SIMD path plus a scalar tail of 2) and 32.
-    static let shapes: [(channels: Int, height: Int, width: Int)] = [(2, 4, 4), (3, 6, 20), (2, 4, 32)]
+    /// Pooled widths 2 (scalar path), 4 and 7 (4-wide SIMD, 7 with an overlapping last block), 10 (8-wide SIMD
+    /// with an overlapping last block) and 16.
+    static let shapes: [(channels: Int, height: Int, width: Int)] = [
+        (2, 4, 4), (1, 2, 8), (2, 4, 14), (3, 6, 20), (2, 4, 32),
+    ]
 
     @Test("ReLU + max-pool 2 forward equals max(0, window max) and backward matches central differences",
           arguments: shapes)
