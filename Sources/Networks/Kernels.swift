@@ -560,42 +560,6 @@ enum Kernels {
         }
     }
 
-    /// Adjoint of `im2col`: `dInput[ci, y, x] = Σ_{ky,kx} dCol[(ci·3+ky)·3+kx, (y−ky+1)·W + (x−kx+1)]` over valid
-    /// positions (overwrites `dInput`). Modifies the wrap-around entries of `dCol` (scratch).
-    static func col2im(
-        dCol: UnsafeMutablePointer<Float>, colStride: Int, channels c: Int, height h: Int, width w: Int,
-        dInput: UnsafeMutablePointer<Float>
-    ) {
-        let plane = h * w
-        zeroFloats(dInput, c * plane)
-        for ci in 0..<c {
-            let target = dInput + ci * plane
-            for ky in 0..<3 {
-                let dy = ky - 1
-                let yStart = max(0, -dy), yEnd = min(h, h - dy)
-                for kx in 0..<3 {
-                    let dx = kx - 1
-                    let row = dCol + ((ci * 3 + ky) * 3 + kx) * colStride
-                    if dx != 0 {
-                        // Entries that would read the zero padding contribute nothing.
-                        let column = dx < 0 ? 0 : w - 1
-                        var y = yStart
-                        while y < yEnd {
-                            row[y * w + column] = 0
-                            y += 1
-                        }
-                    }
-                    var begin = yStart * w, end = yEnd * w
-                    if dx < 0 { begin += 1 }
-                    if dx > 0 { end -= 1 }
-                    if end > begin {
-                        addFloats(target + begin + dy * w + dx, row + begin, end - begin)
-                    }
-                }
-            }
-        }
-    }
-
     /// `out[o, p] = bias[o] + Σ_k weight[o, k]·col[k, p]` for o < m, p < n. Requires m % 4 == 0, n % 16 == 0;
     /// `col` and `out` have row stride n. Register block: 4 output channels × 16 pixels.
     static func convForwardGemm(
@@ -630,133 +594,191 @@ enum Kernels {
         }
     }
 
-    /// `dW[o, k] (+)= Σ_p dOut[o, p]·col[k, p]` and `dB[o] (+)= Σ_p dOut[o, p]` (overwrite unless `accumulate`).
-    /// Requires m % 4 == 0, n % 8 == 0. Register block: 4 output channels × 2 depth rows (8 accumulators + 6
-    /// loads fit the 16 AVX registers without spilling).
-    static func convWeightGradient(
-        dOut: UnsafePointer<Float>, outChannels m: Int, col: UnsafePointer<Float>, depth k: Int, columns n: Int,
-        weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>, accumulate: Bool
+    // MARK: - 3×3 convolution backward, driven by the non-zero output gradients
+    //
+    // Behind ReLU + 2×2 max-pooling at most one output in four (and in practice about one in eight) has a
+    // non-zero gradient, so the backward pass visits only those outputs. For each, the nine taps of a 3×3 window
+    // are three contiguous runs of 3·C' floats when the input is stored channel-last with a zero border
+    // ("padded HWC", C' = channels rounded up to a multiple of 8), so each tap row is a few SIMD8 FMAs.
+
+    /// CHW → zero-padded HWC: `out[((y+1)·(W+2) + x+1)·cp + c] = in[c, y, x]`. Writes only interior pixels and
+    /// channels < `channels`; the border and the padding channels must be zero already (and stay zero).
+    static func toPaddedHWC(
+        _ input: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, paddedChannels cp: Int,
+        output: UnsafeMutablePointer<Float>
     ) {
-        @inline(__always)
-        func put(_ value: Float, _ target: UnsafeMutablePointer<Float>) {
-            if accumulate { target.pointee += value } else { target.pointee = value }
-        }
-        var o = 0
-        while o < m {
-            let d0 = dOut + o * n, d1 = d0 + n, d2 = d1 + n, d3 = d2 + n
-            let r0 = dw + o * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
-            var kk = 0
-            while kk + 2 <= k {
-                let c0 = col + kk * n, c1 = c0 + n
-                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
-                var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-                var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
-                var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
-                var p = 0
-                while p < n {
-                    let u0 = load8(c0 + p), u1 = load8(c1 + p)
-                    let g0 = load8(d0 + p), g1 = load8(d1 + p), g2 = load8(d2 + p), g3 = load8(d3 + p)
-                    a00 = a00.addingProduct(g0, u0); a01 = a01.addingProduct(g0, u1)
-                    a10 = a10.addingProduct(g1, u0); a11 = a11.addingProduct(g1, u1)
-                    a20 = a20.addingProduct(g2, u0); a21 = a21.addingProduct(g2, u1)
-                    a30 = a30.addingProduct(g3, u0); a31 = a31.addingProduct(g3, u1)
-                    p += 8
+        let rowStride = (w + 2) * cp
+        for ci in 0..<c {
+            let plane = input + ci * h * w
+            for y in 0..<h {
+                let source = plane + y * w
+                var target = output + (y + 1) * rowStride + cp + ci
+                for x in 0..<w {
+                    target[0] = source[x]
+                    target += cp
                 }
-                put(horizontalSum(a00), r0 + kk); put(horizontalSum(a01), r0 + kk + 1)
-                put(horizontalSum(a10), r1 + kk); put(horizontalSum(a11), r1 + kk + 1)
-                put(horizontalSum(a20), r2 + kk); put(horizontalSum(a21), r2 + kk + 1)
-                put(horizontalSum(a30), r3 + kk); put(horizontalSum(a31), r3 + kk + 1)
-                kk += 2
             }
-            if kk < k {
-                let c0 = col + kk * n
-                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-                var p = 0
-                while p < n {
-                    let u0 = load8(c0 + p)
-                    a0 = a0.addingProduct(load8(d0 + p), u0)
-                    a1 = a1.addingProduct(load8(d1 + p), u0)
-                    a2 = a2.addingProduct(load8(d2 + p), u0)
-                    a3 = a3.addingProduct(load8(d3 + p), u0)
-                    p += 8
-                }
-                put(horizontalSum(a0), r0 + kk); put(horizontalSum(a1), r1 + kk)
-                put(horizontalSum(a2), r2 + kk); put(horizontalSum(a3), r3 + kk)
-            }
-            o += 4
-        }
-        for o in 0..<m {
-            let d = dOut + o * n
-            var a = SIMD8<Float>()
-            var p = 0
-            while p < n {
-                a += load8(d + p)
-                p += 8
-            }
-            put(horizontalSum(a), db + o)
         }
     }
 
-    /// `dCol[k, p] = Σ_o weight[o, k]·dOut[o, p]` for p < n (overwritten). Requires n % 16 == 0.
-    /// Register block: 4 depth rows × 16 pixels.
-    static func convInputGradientColumns(
-        weight w: UnsafePointer<Float>, outChannels m: Int, depth k: Int,
-        dOut: UnsafePointer<Float>, columns n: Int, dCol: UnsafeMutablePointer<Float>
+    /// Zero-padded HWC → CHW (interior pixels, channels < `channels`).
+    static func fromPaddedHWC(
+        _ input: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, paddedChannels cp: Int,
+        output: UnsafeMutablePointer<Float>
     ) {
-        var p = 0
-        while p < n {
-            var kk = 0
-            while kk + 4 <= k {
-                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-                var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
-                var wp = w + kk
-                var d = dOut + p
-                for _ in 0..<m {
-                    let v0 = load8(d), v1 = load8(d + 8)
-                    let s0 = splat(wp[0]), s1 = splat(wp[1]), s2 = splat(wp[2]), s3 = splat(wp[3])
-                    a00 = a00.addingProduct(s0, v0); a01 = a01.addingProduct(s0, v1)
-                    a10 = a10.addingProduct(s1, v0); a11 = a11.addingProduct(s1, v1)
-                    a20 = a20.addingProduct(s2, v0); a21 = a21.addingProduct(s2, v1)
-                    a30 = a30.addingProduct(s3, v0); a31 = a31.addingProduct(s3, v1)
-                    wp += k
-                    d += n
+        let rowStride = (w + 2) * cp
+        for ci in 0..<c {
+            let plane = output + ci * h * w
+            for y in 0..<h {
+                var source = input + (y + 1) * rowStride + cp + ci
+                let target = plane + y * w
+                for x in 0..<w {
+                    target[x] = source[0]
+                    source += cp
                 }
-                let r = dCol + kk * n + p
-                store8(a00, r); store8(a01, r + 8)
-                store8(a10, r + n); store8(a11, r + n + 8)
-                store8(a20, r + 2 * n); store8(a21, r + 2 * n + 8)
-                store8(a30, r + 3 * n); store8(a31, r + 3 * n + 8)
-                kk += 4
             }
-            while kk < k {
-                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-                var wp = w + kk
-                var d = dOut + p
-                for _ in 0..<m {
-                    let s = splat(wp[0])
-                    a0 = a0.addingProduct(s, load8(d)); a1 = a1.addingProduct(s, load8(d + 8))
-                    wp += k
-                    d += n
+        }
+    }
+
+    /// Conv weights [m][c][3][3] → tap-major [m][3][3][cp] (channels ≥ c left untouched, i.e. zero).
+    static func permuteConvWeights(
+        _ weight: UnsafePointer<Float>, outChannels m: Int, inChannels c: Int, paddedChannels cp: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        for o in 0..<m {
+            for ci in 0..<c {
+                let source = weight + (o * c + ci) * 9
+                let target = output + o * 9 * cp + ci
+                for t in 0..<9 { target[t * cp] = source[t] }
+            }
+        }
+    }
+
+    /// Inverse of `permuteConvWeights` (overwrites `output` [m][c][3][3]).
+    static func unpermuteConvWeights(
+        _ permuted: UnsafePointer<Float>, outChannels m: Int, inChannels c: Int, paddedChannels cp: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        for o in 0..<m {
+            for ci in 0..<c {
+                let source = permuted + o * 9 * cp + ci
+                let target = output + (o * c + ci) * 9
+                for t in 0..<9 { target[t] = source[t * cp] }
+            }
+        }
+    }
+
+    /// Backward of a 3×3 convolution (stride 1, zero padding 1) for one sample, driven by lists of the outputs
+    /// with a (possibly) non-zero gradient. For output channel `o`, entries `e < counts[o]` at
+    /// `o·listStride + e` give `positions` = y·(W+2) + x of the output pixel (y, x) — the top-left tap of its
+    /// window in the zero-bordered input — and `values` = ∂L/∂out[o, y, x]. Accumulates:
+    /// - `weightGradPermuted[o][ky][kx][c] += Σ_e g_e · in[c, y+ky−1, x+kx−1]` (tap-major layout),
+    /// - `biasGrad[o] += Σ_e g_e`,
+    /// - if `inputGradHWC` is given: `inputGradHWC[(y+ky)·(W+2) + x+kx][c] += g_e · W[o][ky][kx][c]` (padded HWC;
+    ///   the border collects the contributions of the zero padding and is to be ignored).
+    /// `inputHWC` is the input in padded HWC; `weightsPermuted` the weights in tap-major layout. Entries are
+    /// visited in list order, so the summation order is fixed.
+    static func convBackwardSparse(
+        positions: UnsafePointer<Int32>, values: UnsafePointer<Float>, counts: UnsafePointer<Int32>, listStride: Int,
+        outChannels m: Int, width w: Int, paddedChannels cp: Int,
+        inputHWC: UnsafePointer<Float>, weightGradPermuted dwp: UnsafeMutablePointer<Float>,
+        biasGrad db: UnsafeMutablePointer<Float>,
+        weightsPermuted wp: UnsafePointer<Float>?, inputGradHWC dih: UnsafeMutablePointer<Float>?
+    ) {
+        let rowStride = (w &+ 2) &* cp
+        let span = 3 &* cp  // one row of three taps, all channels
+        for o in 0..<m {
+            let count = Int(counts[o])
+            let position = positions + o &* listStride
+            let value = values + o &* listStride
+            let dwo = dwp + o &* 9 &* cp
+            var biasSum: Float = 0
+            for e in 0..<count { biasSum += value[e] }
+            db[o] += biasSum
+            if cp == 8 {
+                // All nine taps × 8 channels in nine registers.
+                var a0 = load8(dwo), a1 = load8(dwo + 8), a2 = load8(dwo + 16)
+                var a3 = load8(dwo + 24), a4 = load8(dwo + 32), a5 = load8(dwo + 40)
+                var a6 = load8(dwo + 48), a7 = load8(dwo + 56), a8 = load8(dwo + 64)
+                for e in 0..<count {
+                    let s = splat(value[e])
+                    let r0 = inputHWC + Int(position[e]) &* 8, r1 = r0 + rowStride, r2 = r1 + rowStride
+                    a0 = a0.addingProduct(s, load8(r0)); a1 = a1.addingProduct(s, load8(r0 + 8))
+                    a2 = a2.addingProduct(s, load8(r0 + 16)); a3 = a3.addingProduct(s, load8(r1))
+                    a4 = a4.addingProduct(s, load8(r1 + 8)); a5 = a5.addingProduct(s, load8(r1 + 16))
+                    a6 = a6.addingProduct(s, load8(r2)); a7 = a7.addingProduct(s, load8(r2 + 8))
+                    a8 = a8.addingProduct(s, load8(r2 + 16))
                 }
-                let r = dCol + kk * n + p
-                store8(a0, r); store8(a1, r + 8)
-                kk += 1
+                store8(a0, dwo); store8(a1, dwo + 8); store8(a2, dwo + 16)
+                store8(a3, dwo + 24); store8(a4, dwo + 32); store8(a5, dwo + 40)
+                store8(a6, dwo + 48); store8(a7, dwo + 56); store8(a8, dwo + 64)
+            } else if cp == 16 {
+                // One tap row (3 taps × 16 channels) in six registers per pass.
+                for ky in 0..<3 {
+                    let t = dwo + ky &* 48
+                    var a0 = load8(t), a1 = load8(t + 8), a2 = load8(t + 16)
+                    var a3 = load8(t + 24), a4 = load8(t + 32), a5 = load8(t + 40)
+                    let rowBase = inputHWC + ky &* rowStride
+                    for e in 0..<count {
+                        let s = splat(value[e])
+                        let r = rowBase + Int(position[e]) &* 16
+                        a0 = a0.addingProduct(s, load8(r)); a1 = a1.addingProduct(s, load8(r + 8))
+                        a2 = a2.addingProduct(s, load8(r + 16)); a3 = a3.addingProduct(s, load8(r + 24))
+                        a4 = a4.addingProduct(s, load8(r + 32)); a5 = a5.addingProduct(s, load8(r + 40))
+                    }
+                    store8(a0, t); store8(a1, t + 8); store8(a2, t + 16)
+                    store8(a3, t + 24); store8(a4, t + 32); store8(a5, t + 40)
+                }
+            } else {
+                for e in 0..<count {
+                    let s = splat(value[e])
+                    var source = inputHWC + Int(position[e]) &* cp
+                    var target = dwo
+                    for _ in 0..<3 {
+                        var i = 0
+                        while i < span {
+                            store8(load8(target + i).addingProduct(s, load8(source + i)), target + i)
+                            i &+= 8
+                        }
+                        source += rowStride
+                        target += span
+                    }
+                }
             }
-            p += 16
+            guard let wp, let dih else { continue }
+            let wpo = wp + o &* 9 &* cp
+            for e in 0..<count {
+                let s = splat(value[e])
+                var gradient = dih + Int(position[e]) &* cp
+                var weights = wpo
+                for _ in 0..<3 {
+                    var i = 0
+                    while i < span {
+                        store8(load8(gradient + i).addingProduct(s, load8(weights + i)), gradient + i)
+                        i &+= 8
+                    }
+                    gradient += rowStride
+                    weights += span
+                }
+            }
         }
     }
 
     // MARK: - ReLU followed by 2×2 max-pooling (stride 2)
 
-    /// `pooled[c, py, px] = max(0, max of raw[c, 2py..2py+1, 2px..2px+1])`; `argmax` stores the in-plane index of
-    /// the first maximal raw value (window scanned row by row, as PyTorch). `raw` planes have stride `rawStride`.
+    /// `pooled[c, py, px] = max(0, max of raw[c, 2py..2py+1, 2px..2px+1])`; `argmax` stores the position
+    /// y·(W+2) + x of the first maximal raw value (window scanned row by row, as PyTorch), i.e. the top-left tap of
+    /// that pixel's 3×3 window in a zero-bordered (W+2)-wide plane (see `convBackwardSparse`). `raw` planes have
+    /// stride `rawStride`.
     static func reluMaxPoolForward(
         raw: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, rawStride: Int,
         pooled: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
     ) {
         let ph = h / 2, pw = w / 2
         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        let lane4 = SIMD4<Int32>(0, 2, 4, 6)
         let zero = SIMD8<Float>()
+        let zero4 = SIMD4<Float>()
         let w32 = Int32(w)
         for ci in 0..<c {
             let plane = raw + ci * rawStride
@@ -764,60 +786,97 @@ enum Kernels {
             let arg = argmax + ci * ph * pw
             for py in 0..<ph {
                 let row0 = plane + 2 * py * w, row1 = row0 + w
-                var px = 0
-                // Eight windows at a time: deinterleave even/odd columns of two rows.
-                while px + 8 <= pw {
-                    let r0 = UnsafeRawPointer(row0 + 2 * px).loadUnaligned(as: SIMD16<Float>.self)
-                    let r1 = UnsafeRawPointer(row1 + 2 * px).loadUnaligned(as: SIMD16<Float>.self)
-                    let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
-                    let base = lane &+ Int32(2 * py * w + 2 * px)
-                    var value = a0
-                    var index = base
-                    var mask = a1 .> value
-                    value.replace(with: a1, where: mask)
-                    index.replace(with: base &+ 1, where: mask)
-                    mask = a2 .> value
-                    value.replace(with: a2, where: mask)
-                    index.replace(with: base &+ w32, where: mask)
-                    mask = a3 .> value
-                    value.replace(with: a3, where: mask)
-                    index.replace(with: base &+ (w32 + 1), where: mask)
-                    value.replace(with: zero, where: value .<= zero)
-                    store8(value, out + py * pw + px)
-                    UnsafeMutableRawPointer(arg + py * pw + px).storeBytes(of: index, as: SIMD8<Int32>.self)
-                    px += 8
-                }
-                while px < pw {
-                    let i0 = 2 * py * w + 2 * px
-                    var best = i0
-                    var value = plane[i0]
-                    if plane[i0 + 1] > value { value = plane[i0 + 1]; best = i0 + 1 }
-                    if plane[i0 + w] > value { value = plane[i0 + w]; best = i0 + w }
-                    if plane[i0 + w + 1] > value { value = plane[i0 + w + 1]; best = i0 + w + 1 }
-                    out[py * pw + px] = value > 0 ? value : 0
-                    arg[py * pw + px] = Int32(best)
-                    px += 1
+                let rowBase = Int32(2 * py * (w + 2))
+                if pw >= 8 {
+                    // Eight windows at a time (deinterleave even/odd columns of two rows); the last block is
+                    // shifted left to end at the row's end, recomputing some windows with identical results.
+                    var px = 0
+                    while true {
+                        let start = min(px, pw - 8)
+                        let r0 = UnsafeRawPointer(row0 + 2 * start).loadUnaligned(as: SIMD16<Float>.self)
+                        let r1 = UnsafeRawPointer(row1 + 2 * start).loadUnaligned(as: SIMD16<Float>.self)
+                        let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
+                        let base = lane &+ (rowBase &+ Int32(2 * start))
+                        var value = a0
+                        var index = base
+                        var mask = a1 .> value
+                        value.replace(with: a1, where: mask)
+                        index.replace(with: base &+ 1, where: mask)
+                        mask = a2 .> value
+                        value.replace(with: a2, where: mask)
+                        index.replace(with: base &+ (w32 + 2), where: mask)
+                        mask = a3 .> value
+                        value.replace(with: a3, where: mask)
+                        index.replace(with: base &+ (w32 + 3), where: mask)
+                        value.replace(with: zero, where: value .<= zero)
+                        store8(value, out + py * pw + start)
+                        UnsafeMutableRawPointer(arg + py * pw + start).storeBytes(of: index, as: SIMD8<Int32>.self)
+                        if start == pw - 8 { break }
+                        px += 8
+                    }
+                } else if pw >= 4 {
+                    // Four windows at a time, same scheme.
+                    var px = 0
+                    while true {
+                        let start = min(px, pw - 4)
+                        let r0 = load8(row0 + 2 * start), r1 = load8(row1 + 2 * start)
+                        let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
+                        let base = lane4 &+ (rowBase &+ Int32(2 * start))
+                        var value = a0
+                        var index = base
+                        var mask = a1 .> value
+                        value.replace(with: a1, where: mask)
+                        index.replace(with: base &+ 1, where: mask)
+                        mask = a2 .> value
+                        value.replace(with: a2, where: mask)
+                        index.replace(with: base &+ (w32 + 2), where: mask)
+                        mask = a3 .> value
+                        value.replace(with: a3, where: mask)
+                        index.replace(with: base &+ (w32 + 3), where: mask)
+                        value.replace(with: zero4, where: value .<= zero4)
+                        UnsafeMutableRawPointer(out + py * pw + start).storeBytes(of: value, as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(arg + py * pw + start).storeBytes(of: index, as: SIMD4<Int32>.self)
+                        if start == pw - 4 { break }
+                        px += 4
+                    }
+                } else {
+                    for px in 0..<pw {
+                        let i0 = 2 * py * w + 2 * px
+                        let p0 = 2 * py * (w + 2) + 2 * px
+                        var best = p0
+                        var value = plane[i0]
+                        if plane[i0 + 1] > value { value = plane[i0 + 1]; best = p0 + 1 }
+                        if plane[i0 + w] > value { value = plane[i0 + w]; best = p0 + w + 2 }
+                        if plane[i0 + w + 1] > value { value = plane[i0 + w + 1]; best = p0 + w + 3 }
+                        out[py * pw + px] = value > 0 ? value : 0
+                        arg[py * pw + px] = Int32(best)
+                    }
                 }
             }
         }
     }
 
-    /// Backward of `reluMaxPoolForward`: `dRaw[c, argmax] = dPooled` where the pooled value is positive, 0
-    /// elsewhere (first H·W entries of each plane overwritten).
-    static func reluMaxPoolBackward(
+    /// Backward of `reluMaxPoolForward` as lists for `convBackwardSparse`: for each channel, the windows whose
+    /// pooled value is positive (ReLU active), in window order, with their argmax position and `dPooled`
+    /// (`positions`/`values` at `c·q + e`, `e < counts[c]`, q = pooled windows per channel). Windows with a pooled
+    /// value of 0 pass no gradient. Branch-free compaction (the positive/zero pattern is unpredictable).
+    static func gatherPooledGradients(
         dPooled: UnsafePointer<Float>, pooled: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
-        channels c: Int, height h: Int, width w: Int, dRaw: UnsafeMutablePointer<Float>, rawStride: Int
+        channels c: Int, windows q: Int,
+        positions: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>, counts: UnsafeMutablePointer<Int32>
     ) {
-        let q = (h / 2) * (w / 2)
         for ci in 0..<c {
-            let plane = dRaw + ci * rawStride
-            zeroFloats(plane, h * w)
-            let base = ci * q
-            for j in 0..<q {
-                // Branch-free: every window writes its argmax slot (0 when the ReLU output is 0).
-                let g = dPooled[base + j]
-                plane[Int(argmax[base + j])] = pooled[base + j] > 0 ? g : 0
+            let base = ci &* q
+            var n = base
+            for j in base..<(base &+ q) {
+                positions[n] = argmax[j]
+                values[n] = dPooled[j]
+                // Pooled values are +0 or positive (ReLU), so "positive" is "bit pattern non-zero":
+                // (b | −b) has its top bit set exactly when b ≠ 0. No branch.
+                let bits = pooled[j].bitPattern
+                n &+= Int((bits | (0 &- bits)) >> 31)
             }
+            counts[ci] = Int32(n &- base)
         }
     }
 }

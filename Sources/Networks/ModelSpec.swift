@@ -132,7 +132,9 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A weights file does not match the network (missing, extra or mis-shaped tensor).
     case weightsMismatch(file: String, problem: String)
 
-    public var description: String {
+    public var description: String { oneLine(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .invalidSpec(let text, let reason):
             return "model '\(text)': \(reason)"
@@ -150,6 +152,23 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file): \(problem)"
         }
     }
+}
+
+/// Escapes line breaks and other control characters so that an error description stays on one line even when it
+/// quotes user text (file names, tensor names, model texts).
+func oneLine(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+            result += "\\u{\(String(scalar.value, radix: 16))}"
+        default: result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
 }
 
 extension StringProtocol {

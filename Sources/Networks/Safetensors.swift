@@ -31,7 +31,9 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
     /// A tensor passed to `write` is inconsistent (values vs shape, duplicate or reserved name).
     case invalidTensor(path: String, name: String, problem: String)
 
-    public var description: String {
+    public var description: String { oneLine(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .cannotRead(let path, let reason): return "\(path): cannot read: \(reason)"
         case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"

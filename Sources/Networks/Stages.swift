@@ -82,26 +82,36 @@ final class LinearStage: Stage {
 }
 
 /// Conv 3×3 (stride 1, zero padding 1) → ReLU → max-pool 2×2, on C×H×W inputs (H, W even).
-/// Internally the convolution is im2col + GEMM; pixel rows are padded to `columns` (a multiple of 16).
+///
+/// Forward: im2col + register-blocked GEMM (pixel rows padded to `columns`), then fused ReLU + max-pool that
+/// records the argmax of each window. Backward: only the argmax pixels of windows with a positive output carry a
+/// gradient (at most one pixel in four); they are listed per channel and the convolution backward visits only
+/// them, on a channel-last, zero-bordered copy of the input (see `Kernels.convBackwardSparse`).
 final class ConvStage: Stage {
     let inChannels: Int
     let outChannels: Int
     let height: Int
     let width: Int
-    let depth: Int          // inChannels · 9
-    let pixels: Int         // height · width
-    let columns: Int        // row stride of col/raw/dRaw: ≥ pixels, a multiple of 16
+    let depth: Int            // inChannels · 9
+    let pixels: Int           // height · width
+    let columns: Int          // row stride of col/raw: ≥ pixels, a multiple of 16
+    let paddedChannels: Int   // inChannels rounded up to a multiple of 8 (channel-last layouts)
     let weightOffset: Int
     let biasOffset: Int
     let inputCount: Int
     let outputCount: Int
-    let col: UnsafeMutablePointer<Float>         // [maxBatch][depth][columns]
-    let raw: UnsafeMutablePointer<Float>         // [maxBatch][outChannels][columns] pre-activation
-    let output: UnsafeMutablePointer<Float>      // [maxBatch][outChannels][H/2][W/2]
-    let argmax: UnsafeMutablePointer<Int32>      // same shape as output
-    let dRaw: UnsafeMutablePointer<Float>        // [maxBatch][outChannels][columns]
-    let dCol: UnsafeMutablePointer<Float>?       // [depth][columns], only if the input gradient is needed
-    let gradOutput: UnsafeMutablePointer<Float>
+    let col: UnsafeMutablePointer<Float>             // [depth][columns], one sample
+    let raw: UnsafeMutablePointer<Float>             // [outChannels][columns] pre-activation, one sample
+    let output: UnsafeMutablePointer<Float>          // [maxBatch][outChannels][H/2][W/2]
+    let argmax: UnsafeMutablePointer<Int32>          // same shape as output
+    let gradOutput: UnsafeMutablePointer<Float>      // same shape as output
+    let positions: UnsafeMutablePointer<Int32>       // [outChannels][H/2·W/2] gradient lists, one sample
+    let values: UnsafeMutablePointer<Float>          // same
+    let counts: UnsafeMutablePointer<Int32>          // [outChannels]
+    let inputHWC: UnsafeMutablePointer<Float>        // [(H+2)·(W+2)][paddedChannels], zero border
+    let weightGradPermuted: UnsafeMutablePointer<Float>        // [outChannels][9][paddedChannels]
+    let weightsPermuted: UnsafeMutablePointer<Float>?          // same, only if the input gradient is needed
+    let inputGradHWC: UnsafeMutablePointer<Float>?             // like inputHWC, only if the input gradient is needed
 
     init(
         inChannels: Int, outChannels: Int, height: Int, width: Int, weightOffset: Int, biasOffset: Int,
@@ -115,34 +125,39 @@ final class ConvStage: Stage {
         depth = inChannels * 9
         pixels = height * width
         // Row stride: a multiple of 16 pixels, nudged off multiples of 64 floats (256 bytes) so that the rows of
-        // col/raw/dRaw do not all map to the same L1 sets (4 KiB aliasing at 32×32 = 1024 pixels).
+        // col/raw do not all map to the same L1 sets (4 KiB aliasing at 32×32 = 1024 pixels).
         let rounded = (pixels + 15) & ~15
         columns = rounded % 64 == 0 ? rounded + 16 : rounded
+        paddedChannels = (inChannels + 7) & ~7
         self.weightOffset = weightOffset
         self.biasOffset = biasOffset
         inputCount = inChannels * pixels
         outputCount = outChannels * pixels / 4
-        col = arena.floats(maxBatch * depth * columns)
-        raw = arena.floats(maxBatch * outChannels * columns)
+        col = arena.floats(depth * columns)
+        raw = arena.floats(outChannels * columns)
         output = arena.floats(maxBatch * outputCount)
         argmax = arena.int32s(maxBatch * outputCount)
-        dRaw = arena.floats(maxBatch * outChannels * columns)
-        dCol = needsInputGradient ? arena.floats(depth * columns) : nil
         gradOutput = arena.floats(maxBatch * outputCount)
+        positions = arena.int32s(outputCount)
+        values = arena.floats(outputCount)
+        counts = arena.int32s(outChannels)
+        let paddedImage = (height + 2) * (width + 2) * paddedChannels
+        inputHWC = arena.floats(paddedImage)
+        weightGradPermuted = arena.floats(outChannels * 9 * paddedChannels)
+        weightsPermuted = needsInputGradient ? arena.floats(outChannels * 9 * paddedChannels) : nil
+        inputGradHWC = needsInputGradient ? arena.floats(paddedImage) : nil
     }
 
     func forward(input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>) {
         for b in 0..<batch {
-            let colB = col + b * depth * columns
-            let rawB = raw + b * outChannels * columns
             Kernels.im2col(
                 input: input + b * inputCount, channels: inChannels, height: height, width: width,
-                col: colB, colStride: columns)
+                col: col, colStride: columns)
             Kernels.convForwardGemm(
                 weight: parameters + weightOffset, bias: parameters + biasOffset, outChannels: outChannels,
-                depth: depth, col: colB, columns: columns, out: rawB)
+                depth: depth, col: col, columns: columns, out: raw)
             Kernels.reluMaxPoolForward(
-                raw: rawB, channels: outChannels, height: height, width: width, rawStride: columns,
+                raw: raw, channels: outChannels, height: height, width: width, rawStride: columns,
                 pooled: output + b * outputCount, argmax: argmax + b * outputCount)
         }
     }
@@ -151,24 +166,39 @@ final class ConvStage: Stage {
         input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
         gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?
     ) {
+        let permutedCount = outChannels * 9 * paddedChannels
+        zeroFloats(weightGradPermuted, permutedCount)
+        zeroFloats(gradients + biasOffset, outChannels)
+        let weights = inputGrad == nil ? nil : weightsPermuted
+        if let weights {
+            Kernels.permuteConvWeights(
+                parameters + weightOffset, outChannels: outChannels, inChannels: inChannels,
+                paddedChannels: paddedChannels, output: weights)
+        }
+        let paddedImage = (height + 2) * (width + 2) * paddedChannels
         for b in 0..<batch {
-            let dRawB = dRaw + b * outChannels * columns
-            Kernels.reluMaxPoolBackward(
+            Kernels.gatherPooledGradients(
                 dPooled: gradOutput + b * outputCount, pooled: output + b * outputCount,
-                argmax: argmax + b * outputCount, channels: outChannels, height: height, width: width,
-                dRaw: dRawB, rawStride: columns)
-            Kernels.convWeightGradient(
-                dOut: dRawB, outChannels: outChannels, col: col + b * depth * columns, depth: depth,
-                columns: columns, weightGrad: gradients + weightOffset, biasGrad: gradients + biasOffset,
-                accumulate: b > 0)
-            if let inputGrad, let dCol {
-                Kernels.convInputGradientColumns(
-                    weight: parameters + weightOffset, outChannels: outChannels, depth: depth,
-                    dOut: dRawB, columns: columns, dCol: dCol)
-                Kernels.col2im(
-                    dCol: dCol, colStride: columns, channels: inChannels, height: height, width: width,
-                    dInput: inputGrad + b * inputCount)
+                argmax: argmax + b * outputCount, channels: outChannels, windows: pixels / 4,
+                positions: positions, values: values, counts: counts)
+            Kernels.toPaddedHWC(
+                input + b * inputCount, channels: inChannels, height: height, width: width,
+                paddedChannels: paddedChannels, output: inputHWC)
+            let inputGradient = weights == nil ? nil : inputGradHWC
+            if let inputGradient { zeroFloats(inputGradient, paddedImage) }
+            Kernels.convBackwardSparse(
+                positions: positions, values: values, counts: counts, listStride: pixels / 4,
+                outChannels: outChannels, width: width, paddedChannels: paddedChannels,
+                inputHWC: inputHWC, weightGradPermuted: weightGradPermuted, biasGrad: gradients + biasOffset,
+                weightsPermuted: weights, inputGradHWC: inputGradient)
+            if let inputGrad, let inputGradient {
+                Kernels.fromPaddedHWC(
+                    inputGradient, channels: inChannels, height: height, width: width,
+                    paddedChannels: paddedChannels, output: inputGrad + b * inputCount)
             }
         }
+        Kernels.unpermuteConvWeights(
+            weightGradPermuted, outChannels: outChannels, inChannels: inChannels, paddedChannels: paddedChannels,
+            output: gradients + weightOffset)
     }
 }

@@ -134,27 +134,44 @@ private struct ConvHarness {
         return y
     }
 
-    /// Gradients of Σ r ⊙ conv(x) given r [out][H·W].
+    var paddedChannels: Int { (inChannels + 7) & ~7 }
+
+    /// Gradients of Σ r ⊙ conv(x) given r [out][H·W], through the channel-last backward kernel as `ConvStage`
+    /// runs it (padded buffers start at zero, as the stage's border and padding channels are).
     func backward(_ x: [Float], _ w: [Float], _ r: [Float]) -> (dw: [Float], db: [Float], dx: [Float]) {
-        let col = Scratch(repeating: Float(0), count: depth * columns)
-        let dRaw = Scratch(repeating: Float(0), count: outChannels * columns)
-        for o in 0..<outChannels {
-            for p in 0..<pixels { dRaw.buffer[o * columns + p] = r[o * pixels + p] }
-        }
+        let cp = paddedChannels
+        let padded = (height + 2) * (width + 2) * cp
+        let inputHWC = Scratch(repeating: Float(0), count: padded)
+        let dInputHWC = Scratch(repeating: Float(0), count: padded)
+        let weights = Scratch(repeating: Float(0), count: outChannels * 9 * cp)
+        let dWeights = Scratch(repeating: Float(0), count: outChannels * 9 * cp)
         let dw = Scratch(repeating: Float.nan, count: outChannels * depth)
-        let db = Scratch(repeating: Float.nan, count: outChannels)
-        let dCol = Scratch(repeating: Float.nan, count: depth * columns)
+        let db = Scratch(repeating: Float(0), count: outChannels)
         let dx = Scratch(repeating: Float.nan, count: inChannels * pixels)
         let (xs, ws) = (Scratch(x), Scratch(w))
-        Kernels.im2col(input: xs.pointer, channels: inChannels, height: height, width: width, col: col.pointer, colStride: columns)
-        Kernels.convWeightGradient(
-            dOut: dRaw.pointer, outChannels: outChannels, col: col.pointer, depth: depth, columns: columns,
-            weightGrad: dw.pointer, biasGrad: db.pointer, accumulate: false)
-        Kernels.convInputGradientColumns(
-            weight: ws.pointer, outChannels: outChannels, depth: depth, dOut: dRaw.pointer, columns: columns,
-            dCol: dCol.pointer)
-        Kernels.col2im(
-            dCol: dCol.pointer, colStride: columns, channels: inChannels, height: height, width: width, dInput: dx.pointer)
+        Kernels.toPaddedHWC(xs.pointer, channels: inChannels, height: height, width: width, paddedChannels: cp, output: inputHWC.pointer)
+        Kernels.permuteConvWeights(ws.pointer, outChannels: outChannels, inChannels: inChannels, paddedChannels: cp, output: weights.pointer)
+        // Gradient lists: every non-zero output, position y·(W+2) + x.
+        let positions = Scratch(repeating: Int32(-1), count: outChannels * pixels)
+        let values = Scratch(repeating: Float.nan, count: outChannels * pixels)
+        let counts = Scratch(repeating: Int32(0), count: outChannels)
+        for o in 0..<outChannels {
+            for y in 0..<height {
+                for x in 0..<width where r[(o * height + y) * width + x] != 0 {
+                    let e = Int(counts.buffer[o])
+                    positions.buffer[o * pixels + e] = Int32(y * (width + 2) + x)
+                    values.buffer[o * pixels + e] = r[(o * height + y) * width + x]
+                    counts.buffer[o] += 1
+                }
+            }
+        }
+        Kernels.convBackwardSparse(
+            positions: positions.pointer, values: values.pointer, counts: counts.pointer, listStride: pixels,
+            outChannels: outChannels, width: width, paddedChannels: cp,
+            inputHWC: inputHWC.pointer, weightGradPermuted: dWeights.pointer, biasGrad: db.pointer,
+            weightsPermuted: weights.pointer, inputGradHWC: dInputHWC.pointer)
+        Kernels.unpermuteConvWeights(dWeights.pointer, outChannels: outChannels, inChannels: inChannels, paddedChannels: cp, output: dw.pointer)
+        Kernels.fromPaddedHWC(dInputHWC.pointer, channels: inChannels, height: height, width: width, paddedChannels: cp, output: dx.pointer)
         return (dw.array, db.array, dx.array)
     }
 }
@@ -217,13 +234,20 @@ struct ConvolutionTests {
         for i in 0..<y.count { expectClose(y[i], reference[i], tolerance: 1e-5, "out[\(i)]") }
     }
 
-    @Test("conv backward (dW, db, dx through col2im) matches central differences", arguments: shapes)
-    func backwardMatchesFiniteDifferences(inChannels: Int, outChannels: Int, height: Int, width: Int) {
+    static let backwardCases: [(inChannels: Int, outChannels: Int, height: Int, width: Int, sparse: Bool)] = [
+        (1, 4, 4, 4, false), (2, 4, 6, 6, false), (3, 8, 5, 7, false), (2, 4, 8, 16, false), (16, 4, 4, 10, false),
+        (3, 4, 8, 16, true), (16, 8, 6, 6, true), (20, 4, 4, 6, true),
+    ]
+
+    @Test("conv backward (dW, db, dx) matches central differences, for dense and mostly-zero output gradients",
+          arguments: backwardCases)
+    func backwardMatchesFiniteDifferences(inChannels: Int, outChannels: Int, height: Int, width: Int, sparse: Bool) {
         let conv = ConvHarness(inChannels: inChannels, outChannels: outChannels, height: height, width: width)
         var rng = TestRNG(seed: UInt64(99 + inChannels * 1000 + height * 10 + width))
         let x = rng.uniforms(inChannels * height * width, -1, 1)
         let w = rng.uniforms(outChannels * inChannels * 9, -1, 1), b = rng.uniforms(outChannels, -1, 1)
-        let r = rng.uniforms(outChannels * height * width, -1, 1)
+        // Sparse: about one output in eight non-zero, as behind ReLU + max-pool.
+        let r = rng.uniforms(outChannels * height * width, -1, 1).map { sparse && rng.index(8) != 0 ? 0 : $0 }
         let (dw, db, dx) = conv.backward(x, w, r)
         func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double { dotDouble(r, conv.forward(x, w, b)) }
         let h: Float = 0.5
@@ -261,24 +285,37 @@ private func reluMaxPool(_ raw: [Float], channels: Int, height: Int, width: Int)
     return (pooled.array, argmax.array)
 }
 
+/// Gradient with respect to the raw (pre-ReLU) values: the per-channel lists of `gatherPooledGradients`
+/// scattered back to dense CHW. Positions are y·(W+2) + x.
 private func reluMaxPoolGradient(
     _ dPooled: [Float], pooled: [Float], argmax: [Int32], channels: Int, height: Int, width: Int
 ) -> [Float] {
-    let stride = height * width + 8
-    let dRaw = Scratch(repeating: Float.nan, count: channels * stride)
+    let q = (height / 2) * (width / 2)
+    let positions = Scratch(repeating: Int32(-1), count: channels * q)
+    let values = Scratch(repeating: Float.nan, count: channels * q)
+    let counts = Scratch(repeating: Int32(-1), count: channels)
     let (dp, pp, ap) = (Scratch(dPooled), Scratch(pooled), Scratch(argmax))
-    Kernels.reluMaxPoolBackward(
-        dPooled: dp.pointer, pooled: pp.pointer, argmax: ap.pointer, channels: channels, height: height, width: width,
-        dRaw: dRaw.pointer, rawStride: stride)
-    let all = dRaw.array
-    var out: [Float] = []
-    for c in 0..<channels { out += all[(c * stride)..<(c * stride + height * width)] }
+    Kernels.gatherPooledGradients(
+        dPooled: dp.pointer, pooled: pp.pointer, argmax: ap.pointer, channels: channels, windows: q,
+        positions: positions.pointer, values: values.pointer, counts: counts.pointer)
+    var out = [Float](repeating: 0, count: channels * height * width)
+    for c in 0..<channels {
+        for e in 0..<Int(counts.buffer[c]) {
+            let position = Int(positions.buffer[c * q + e])
+            let (y, x) = (position / (width + 2), position % (width + 2))
+            #expect(y < height && x < width)
+            out[(c * height + y) * width + x] += values.buffer[c * q + e]
+        }
+    }
     return out
 }
 
 struct MaxPoolTests {
-    /// Widths 4 (scalar path only), 20 (8-wide SIMD path plus a scalar tail of 2) and 32.
-    static let shapes: [(channels: Int, height: Int, width: Int)] = [(2, 4, 4), (3, 6, 20), (2, 4, 32)]
+    /// Pooled widths 2 (scalar path), 4 and 7 (4-wide SIMD, 7 with an overlapping last block), 10 (8-wide SIMD
+    /// with an overlapping last block) and 16.
+    static let shapes: [(channels: Int, height: Int, width: Int)] = [
+        (2, 4, 4), (1, 2, 8), (2, 4, 14), (3, 6, 20), (2, 4, 32),
+    ]
 
     @Test("ReLU + max-pool 2 forward equals max(0, window max) and backward matches central differences",
           arguments: shapes)
@@ -307,11 +344,11 @@ struct MaxPoolTests {
 
     @Test("max-pool alone (positive inputs): the pooled value is the window maximum, the gradient goes to its position")
     func maxPoolOfPositiveInputs() {
-        // One channel 2×4: windows [1 5 / 3 2] and [7 0.5 / 8 6].
+        // One channel 2×4: windows [1 5 / 3 2] and [7 0.5 / 8 6]; maxima at (0, 1) and (1, 2).
         let raw: [Float] = [1, 5, 7, 0.5, 3, 2, 8, 6]
         let (pooled, argmax) = reluMaxPool(raw, channels: 1, height: 2, width: 4)
         #expect(pooled == [5, 8])
-        #expect(argmax == [1, 6])
+        #expect(argmax == [1, 1 * 6 + 2])  // y·(W+2) + x
         let gradient = reluMaxPoolGradient([10, 20], pooled: pooled, argmax: argmax, channels: 1, height: 2, width: 4)
         #expect(gradient == [0, 10, 0, 0, 0, 0, 20, 0])
     }
@@ -324,7 +361,7 @@ struct MaxPoolTests {
         raw[2] = 1; raw[3] = 4; raw[22] = 4; raw[23] = 2
         let (pooled, argmax) = reluMaxPool(raw, channels: 1, height: 2, width: 20)
         #expect(pooled[0] == 3 && argmax[0] == 0)
-        #expect(pooled[1] == 4 && argmax[1] == 3)
+        #expect(pooled[1] == 4 && argmax[1] == 3)  // (0, 3), not (1, 2) = 1·22 + 2
         let gradient = reluMaxPoolGradient(
             [Float](repeating: 1, count: 10), pooled: pooled, argmax: argmax, channels: 1, height: 2, width: 20)
         #expect(gradient[0] == 1 && gradient[1] == 0 && gradient[20] == 0 && gradient[21] == 0)

@@ -33,6 +33,18 @@ struct ModelSpecTests {
         }
     }
 
+    @Test("descriptions stay on one line even when the quoted text contains line breaks")
+    func quotedLineBreaksAreEscaped() {
+        do {
+            _ = try ModelSpec(parsing: "cnn\nx")
+            Issue.record("parsed")
+        } catch {
+            #expect(error.description == "model 'cnn\\nx': expected 'linear', 'mlp:H1,H2,...' or 'simple-cnn'")
+        }
+        let mismatch = NetworkError.weightsMismatch(file: "a\rb.safetensors", problem: "tensor 'x\u{1}'")
+        #expect(mismatch.description == "a\\rb.safetensors: tensor 'x\\u{1}'")
+    }
+
     @Test("Codable uses the text form: \"mlp:256,256\" encodes as that JSON string and decodes back")
     func codableAsString() throws {
         let data = try JSONEncoder().encode([ModelSpec.mlp(hidden: [256, 256]), .simpleCNN, .linear])

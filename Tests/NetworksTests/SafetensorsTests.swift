@@ -212,6 +212,13 @@ struct SafetensorsErrorTests {
         #expect(error!.description.contains("only F32 is supported"))
     }
 
+    @Test("a tensor name with a line break is escaped in the one-line error")
+    func nameWithLineBreak() throws {
+        let header = #"{"a\nb":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}"#
+        let error = try readError(handBuilt(header, [0, 0, 0, 0]), "newline")
+        #expect(error?.description.hasSuffix(#"tensor 'a\nb' has dtype BF16; only F32 is supported"#) == true)
+    }
+
     @Test("missing or mistyped fields are malformedEntry errors", arguments: [
         #"{"w":{"dtype":"F32","data_offsets":[0,8]}}"#,
         #"{"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}}"#,
