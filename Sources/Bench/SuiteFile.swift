@@ -44,8 +44,13 @@ public struct SuiteFile: Sendable, Equatable {
     public var seeds: [UInt64]
     public var settings: [String: JSONValue]
     public var groups: [Group]
-    /// SHA-like digest (FNV-1a 64) of the comment-stripped file text, recorded in summaries.
-    public var digest: String
+    /// Digest (FNV-1a 64) of the comment-stripped file text plus any `--set` overrides, recorded in summaries.
+    public var digest: String {
+        overrides.isEmpty ? fileDigest : fnv1a(fileDigest + "|" + overrides.joined(separator: "|"))
+    }
+    public var fileDigest: String
+    /// `KEY=VALUE` overrides applied on the command line (`mobench suite --set`).
+    public var overrides: [String] = []
 
     /// Parses a suite file; errors name the file and the problem in one line.
     public static func load(path: String) throws -> SuiteFile {
@@ -138,7 +143,7 @@ public struct SuiteFile: Sendable, Equatable {
             throw SettingError.invalid("\(source): duplicate group names")
         }
         return SuiteFile(name: name, description: description, seeds: seeds, settings: settings, groups: groups,
-                         digest: fnv1a(stripped))
+                         fileDigest: fnv1a(stripped))
     }
 
     private static func checkKeys(_ object: [String: JSONValue], _ allowed: Set<String>, _ context: String) throws {
