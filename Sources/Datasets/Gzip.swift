@@ -13,6 +13,10 @@ import Foundation
 ///   a wrong guess only costs a retry with a doubled buffer. No buffer ever exceeds `maximumSize` nor 1032 × the
 ///   compressed size + 64 KiB (DEFLATE cannot expand more than 1032:1), so a hostile trailer cannot trigger a giant
 ///   allocation, and buffers are only committed as they are written.
+/// - Speed: members of 4 MiB or more get a helper thread that checksums the output behind the decoder and maps its
+///   pages a little ahead of it (`ConcurrentCRC`); the bytes and the errors are the same as without it. Large
+///   buffers are advised to use transparent huge pages (a Linux hint). Measured by
+///   `Benchmarks/scripts/dataset-read.sh`.
 public enum Gzip {
     /// Which DEFLATE decoder to use. Both give the same bytes and the same errors for the same input.
     public enum Engine: String, Sendable, CaseIterable {
