@@ -13,6 +13,10 @@ import Foundation
 ///   a wrong guess only costs a retry with a doubled buffer. No buffer ever exceeds `maximumSize` nor 1032 × the
 ///   compressed size + 64 KiB (DEFLATE cannot expand more than 1032:1), so a hostile trailer cannot trigger a giant
 ///   allocation, and buffers are only committed as they are written.
+/// - Speed: members of 4 MiB or more get a helper thread that checksums the output behind the decoder and maps its
+///   pages a little ahead of it (`ConcurrentCRC`); the bytes and the errors are the same as without it. Large
+///   buffers are advised to use transparent huge pages (a Linux hint). Measured by
+///   `Benchmarks/scripts/dataset-read.sh`.
 public enum Gzip {
     /// Which DEFLATE decoder to use. Both give the same bytes and the same errors for the same input.
     public enum Engine: String, Sendable, CaseIterable {
@@ -61,19 +65,14 @@ public enum Gzip {
             let found = bytes.prefix(2).map { crc32HexByte($0) }.joined(separator: " ")
             throw .wrongMagic(path: file, expected: "gzip 1f 8b", found: found)
         }
-        let expansionBound = bytes.count.multipliedReportingOverflow(by: 1032).overflow
-            ? Int.max : bytes.count * 1032 + (1 << 16)
-        let bound = min(maximumSize, expansionBound)
         var hint = 1 << 16
         if bytes.count >= 18 {
             let tail = bytes.count - 4
             hint = Int(bytes[tail]) | Int(bytes[tail + 1]) << 8 | Int(bytes[tail + 2]) << 16
                 | Int(bytes[tail + 3]) << 24
         }
-        // Trust the hint only up to 32× the compressed size (typical ratios are far below): a hostile ISIZE can
-        // then cost at most that, and a genuinely larger output only a retry.
-        let trusted = bytes.count.multipliedReportingOverflow(by: 32).overflow ? Int.max : bytes.count * 32 + (1 << 20)
-        var capacity = max(0, min(hint, bound, trusted))
+        let bound = sizeBound(compressedCount: bytes.count, maximumSize: maximumSize)
+        var capacity = initialCapacity(compressedCount: bytes.count, sizeHint: hint, maximumSize: maximumSize)
         while true {
             var failure: DatasetError?
             var full = false
@@ -100,6 +99,21 @@ public enum Gzip {
             }
             capacity = capacity > bound / 2 ? bound : max(capacity * 2, 1 << 16)
         }
+    }
+
+    /// The largest output buffer ever allocated: `maximumSize`, or 1032 × the compressed size + 64 KiB (DEFLATE's
+    /// maximum expansion), whichever is smaller.
+    static func sizeBound(compressedCount: Int, maximumSize: Int) -> Int {
+        let (expansion, overflow) = compressedCount.multipliedReportingOverflow(by: 1032)
+        return min(maximumSize, overflow ? Int.max : expansion + (1 << 16))
+    }
+
+    /// The first output buffer size: the trailer's ISIZE, trusted only up to 32 × the compressed size + 1 MiB (and
+    /// the bound above), so that a hostile trailer costs little; a larger real output just causes a retry.
+    static func initialCapacity(compressedCount: Int, sizeHint: Int, maximumSize: Int) -> Int {
+        let (scaled, overflow) = compressedCount.multipliedReportingOverflow(by: 32)
+        let trusted = overflow ? Int.max : scaled + (1 << 20)
+        return max(0, min(sizeHint, trusted, sizeBound(compressedCount: compressedCount, maximumSize: maximumSize)))
     }
 
     /// Decodes all members into `output`; nil when `capacity` is too small.

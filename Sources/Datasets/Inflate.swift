@@ -309,6 +309,9 @@ enum Inflate {
         // plus up to 31 bytes of word-copy overrun.
         let fastInputMargin = 16
         let fastOutputMargin = 258 + 32
+        // The fast loop runs while input < fastInputEnd and output < fastOutputEnd (limits never before the start).
+        let fastInputEnd = inputCount >= fastInputMargin ? inputEnd - (fastInputMargin - 1) : inputStart
+        let fastOutputEnd = outputCapacity >= fastOutputMargin ? outputEnd - (fastOutputMargin - 1) : outputStart
 
         var isFinalBlock = false
         repeat {
@@ -421,7 +424,7 @@ enum Inflate {
 
             // Huffman-coded block body.
             blockBody: while true {
-                if inputEnd - input >= fastInputMargin && outputEnd - output >= fastOutputMargin {
+                if input < fastInputEnd && output < fastOutputEnd {
                     // Fast loop (after libdeflate): no bounds checks inside an iteration. Invariant at the top of
                     // each iteration: ≥ 56 valid bits, and `entry` already holds the litlen entry for the low bits,
                     // so the next lookup overlaps with the stores of the current iteration.
@@ -496,7 +499,7 @@ enum Inflate {
                         entry = litlenTable[Int(truncatingIfNeeded: bitBuffer & litlenMask)]
                         copyMatch(to: output, distance: distance, length: length)
                         output += length
-                    } while inputEnd - input >= fastInputMargin && outputEnd - output >= fastOutputMargin
+                    } while input < fastInputEnd && output < fastOutputEnd
                     // `entry` was only looked up, not consumed: the slow path below looks it up again.
                 }
 

@@ -129,6 +129,18 @@ struct GzipTests {
         for result in decompressBoth(member + tiny) { #expect(result.success == content + [1, 2, 3]) }
     }
 
+    @Test("buffer sizes: a hostile ISIZE is trusted only up to 32× the input + 1 MiB, never beyond 1032× or the limit")
+    func sizeBounds() {
+        #expect(Gzip.initialCapacity(compressedCount: 1_000_000, sizeHint: 0xFFFF_FFFF, maximumSize: 1 << 32)
+            == 32_000_000 + (1 << 20))
+        #expect(Gzip.initialCapacity(compressedCount: 100, sizeHint: 0xFFFF_FFFF, maximumSize: 1 << 32)
+            == 103_200 + (1 << 16))  // the 1032:1 bound is smaller here
+        #expect(Gzip.initialCapacity(compressedCount: 26_000_000, sizeHint: 47_040_016, maximumSize: 1 << 32) == 47_040_016)
+        #expect(Gzip.initialCapacity(compressedCount: 100, sizeHint: 5000, maximumSize: 1000) == 1000)
+        #expect(Gzip.sizeBound(compressedCount: 100, maximumSize: 1 << 32) == 103_200 + (1 << 16))
+        #expect(Gzip.sizeBound(compressedCount: Int.max / 2, maximumSize: 1 << 32) == 1 << 32)
+    }
+
     @Test("output above the size limit is refused")
     func limit() throws {
         let gz = try gzipBytes(content)
