@@ -6,12 +6,13 @@ RELEASE_BIN := .build/release
 MOBENCH := $(RELEASE_BIN)/mobench
 OUT ?= results
 
-.PHONY: help deps build release test benchmark perf data-benchmark nightly nightly-baseline paper clean
+.PHONY: help deps build release test benchmark perf perf-baseline machine data-benchmark nightly nightly-baseline paper clean
 
 help:
 	@echo "make benchmark        run the default suite on data/fashion-mnist, print the table, write figures to $(OUT)/benchmark"
 	@echo "make test             build and run every test"
 	@echo "make perf             throughput benchmarks (steps/s, allocations per step) vs the committed baseline"
+	@echo "make machine          peak FLOP/s and bandwidth per cache level of one core (for the roofline)"
 	@echo "make data-benchmark   gzip+IDX decoding speed vs Python's gzip + numpy"
 	@echo "make nightly          nightly suite, compared with Benchmarks/baselines/nightly.json"
 	@echo "make paper            the paper's continual CIFAR-100 experiment (Fashion-MNIST fallback without CIFAR-100)"
@@ -40,6 +41,51 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+
+# The README's first command: the default suite on the shipped Fashion-MNIST, table on stdout, figures as SVG.
+benchmark: release
+	$(MOBENCH) suite Benchmarks/suites/default.json --out $(OUT)/benchmark --jobs $(JOBS)
+	@echo "figures: $(OUT)/benchmark/figures/*.svg (open in a browser); table: $(OUT)/benchmark/summary.md"
+
+# Nightly regression check against the committed baseline (exit 1 on a regression).
+nightly: release
+	$(MOBENCH) suite Benchmarks/suites/nightly.json --out $(OUT)/nightly --jobs $(JOBS)
+	$(MOBENCH) compare Benchmarks/baselines/nightly.json $(OUT)/nightly/summary.json --markdown $(OUT)/nightly/comparison.md
+
+nightly-baseline: release
+	$(MOBENCH) suite Benchmarks/suites/nightly.json --out $(OUT)/nightly --jobs $(JOBS)
+	cp $(OUT)/nightly/summary.json Benchmarks/baselines/nightly.json
+	@echo "refreshed Benchmarks/baselines/nightly.json; commit it"
+
+# The paper's continual CIFAR-100 experiment; falls back to Fashion-MNIST (2 classes per task) without CIFAR-100.
+CIFAR100 ?= $(firstword $(wildcard data/cifar-100-binary data/cifar-100-binary.tar.gz))
+paper: release
+	@if [ -n "$(CIFAR100)" ] && [ -e "$(CIFAR100)" ]; then \
+		echo "CIFAR-100 found at $(CIFAR100): running the paper's protocol (R1–R12, 5 seeds)"; \
+		$(MOBENCH) suite Benchmarks/suites/paper.json --out $(OUT)/paper --jobs $(JOBS) --set data=$(CIFAR100) \
+			--checkpoint-every 10000 --paper-reference data/reference/paper-continual-cifar100.csv; \
+	else \
+		echo "CIFAR-100 not found (looked for data/cifar-100-binary, data/cifar-100-binary.tar.gz, CIFAR100=PATH):"; \
+		echo "running the same protocol on Fashion-MNIST with 2 classes per task, without the paper overlay"; \
+		$(MOBENCH) suite Benchmarks/suites/paper.json --out $(OUT)/paper-fashion-mnist --jobs $(JOBS) \
+			--set data=fashion-mnist --set classes_per_task=2 --set tasks=5 --checkpoint-every 10000; \
+	fi
+
+# Throughput: steps/s per model and optimizer, allocations per step, vs the committed baseline.
+PERF_TOLERANCE ?= 0.25
+perf: deps
+	$(SWIFT) build -c release --product mobench-perf
+	@mkdir -p $(OUT)
+	$(RELEASE_BIN)/mobench-perf training --json $(OUT)/perf.json
+	$(RELEASE_BIN)/mobench-perf check Benchmarks/baselines/perf.json $(OUT)/perf.json --tolerance $(PERF_TOLERANCE)
+
+perf-baseline: deps
+	$(SWIFT) build -c release --product mobench-perf
+	$(RELEASE_BIN)/mobench-perf training --json Benchmarks/baselines/perf.json
+
+machine: deps
+	$(SWIFT) build -c release --product mobench-perf
+	$(RELEASE_BIN)/mobench-perf machine
 
 data-benchmark: deps
 	bash Benchmarks/scripts/dataset-read.sh

@@ -9,6 +9,10 @@
 //       TrainingBenchmarks.swift: median over R timed blocks of N steps after a warm-up, and heap allocations per
 //       step counted by the AllocationCounter shim over all timed steps.
 //
+//   mobench-perf check BASELINE.json CURRENT.json [--tolerance T]
+//       Flags a throughput regression: a case whose median steps/s is below baseline × (1 − T) (default T = 0.25,
+//       wide because shared machines vary by ±15 %), or any allocation per step. Exit 1 on a regression.
+//
 //   mobench-perf machine [--json FILE]
 //       Peak FP32 FMA GFLOP/s of one core and read / triad bandwidth for working sets from L1 to DRAM.
 import Datasets
@@ -103,8 +107,8 @@ func training(_ arguments: ArraySlice<String>) {
         do {
             let m = try TrainingBenchmarks.measure(c, steps: steps, repetitions: repetitions, warmup: steps / 4 + 10)
             results.append(m)
-            print(String(format: "%-55@ %9.0f steps/s (median of %d × %d steps)  allocations/step %.3f",
-                         c.name, m.stepsPerSecondMedian, repetitions, steps, m.allocationsPerStep))
+            print(String(format: "%@ %9.0f steps/s (median of %d × %d steps)  allocations/step %.3f",
+                         c.name.padding(toLength: 55, withPad: " ", startingAt: 0), m.stepsPerSecondMedian, repetitions, steps, m.allocationsPerStep))
         } catch {
             fail("\(c.name): \(error)")
         }
@@ -130,7 +134,46 @@ func machine(_ arguments: ArraySlice<String>) {
     writeJSON(result, to: json)
 }
 
-let usage = "usage: mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib] | training [--steps N] [--repetitions R] [--only S] [--json FILE] | machine [--json FILE]"
+func check(_ arguments: ArraySlice<String>) {
+    var files: [String] = [], tolerance = 0.25
+    var rest = arguments
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--tolerance":
+            guard let v = rest.popFirst().flatMap(Double.init), v >= 0, v < 1 else { fail("--tolerance needs a number in [0, 1)") }
+            tolerance = v
+        default: files.append(argument)
+        }
+    }
+    guard files.count == 2 else { fail("usage: mobench-perf check BASELINE.json CURRENT.json [--tolerance T]") }
+    func load(_ path: String) -> [Measurement] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let values = try? JSONDecoder().decode([Measurement].self, from: data) else { fail("\(path): not a mobench-perf result") }
+        return values
+    }
+    let baseline = Dictionary(load(files[0]).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    var regressions = 0
+    print("| case | baseline steps/s | current steps/s | change | allocations/step | verdict |")
+    print("|---|---:|---:|---:|---:|---|")
+    for m in load(files[1]) {
+        var verdict = "ok"
+        var change = "–"
+        if let b = baseline[m.name] {
+            let ratio = m.stepsPerSecondMedian / b.stepsPerSecondMedian
+            change = String(format: "%+.1f %%", (ratio - 1) * 100)
+            if ratio < 1 - tolerance { verdict = "REGRESSION"; regressions += 1 }
+            else if ratio > 1 + tolerance { verdict = "improved" }
+        } else { verdict = "new" }
+        if m.allocationsPerStep > 0 { verdict = "REGRESSION (allocates)"; regressions += 1 }
+        print(String(format: "| %@ | %@ | %.0f | %@ | %.3f | %@ |", m.name,
+                     baseline[m.name].map { String(format: "%.0f", $0.stepsPerSecondMedian) } ?? "–",
+                     m.stepsPerSecondMedian, change, m.allocationsPerStep, verdict))
+    }
+    print(regressions == 0 ? "no throughput regression (tolerance \(Int(tolerance * 100)) %)" : "\(regressions) regression(s)")
+    exit(regressions == 0 ? 0 : 1)
+}
+
+let usage = "usage: mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib] | training [--steps N] [--repetitions R] [--only S] [--json FILE] | machine [--json FILE] | check BASELINE CURRENT [--tolerance T]"
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "read-idx":
@@ -139,6 +182,8 @@ case "training":
     training(arguments.dropFirst())
 case "machine":
     machine(arguments.dropFirst())
+case "check":
+    check(arguments.dropFirst())
 default:
     fail(usage)
 }
