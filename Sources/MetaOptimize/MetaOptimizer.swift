@@ -65,6 +65,8 @@ public final class MetaOptimizer {
     var metaV: UnsafeMutablePointer<Float>, nextMetaV: UnsafeMutablePointer<Float>
     let z: UnsafeMutablePointer<Float>
     let segments: UnsafeMutableBufferPointer<Segment>
+    /// The one allocation holding every Float buffer above.
+    let storage: UnsafeMutableRawPointer
     // Scalars (Double as in the official code).
     var basePower: Double = 1
     var baseMomentumPower: Double = 1
@@ -108,22 +110,18 @@ public final class MetaOptimizer {
         gammaF = Float(config.gamma)
         kappaF = Float(config.weightDecay)
 
-        func zeros(_ n: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 8))
-            p.initialize(repeating: 0, count: max(n, 8))
-            return p
-        }
         usesFirstMoment = [.sgdm, .adamw, .lion].contains(config.base)
         usesSecondMoment = [.rmsprop, .adamw].contains(config.base)
-        h = zeros(parameterCount)
-        m = zeros(usesFirstMoment ? parameterCount : 0)
-        v = zeros(usesSecondMoment ? parameterCount : 0)
         let g = groupCount
-        beta = zeros(g); nextBeta = zeros(g)
-        alpha = zeros(g); nextAlpha = zeros(g)
-        metaM = zeros(g); nextMetaM = zeros(g)
-        metaV = zeros(g); nextMetaV = zeros(g)
-        z = zeros(g)
+        var slab = FloatSlab(counts: [parameterCount, usesFirstMoment ? parameterCount : 0,
+                                      usesSecondMoment ? parameterCount : 0] + Array(repeating: g, count: 9))
+        storage = slab.base
+        h = slab.next(); m = slab.next(); v = slab.next()
+        beta = slab.next(); nextBeta = slab.next()
+        alpha = slab.next(); nextAlpha = slab.next()
+        metaM = slab.next(); nextMetaM = slab.next()
+        metaV = slab.next(); nextMetaV = slab.next()
+        z = slab.next()
         segments = .allocate(capacity: layout.segments.count)
         _ = segments.initialize(from: layout.segments)
 
@@ -134,9 +132,7 @@ public final class MetaOptimizer {
     }
 
     deinit {
-        for p in [h, m, v, beta, nextBeta, alpha, nextAlpha, metaM, nextMetaM, metaV, nextMetaV, z] {
-            p.deallocate()
-        }
+        storage.deallocate()
         segments.deallocate()
     }
 
@@ -184,54 +180,43 @@ public final class MetaOptimizer {
 
         // Base update (fused with z and the trace).
         let c = configuration
+        let kernel: BaseKernel
         switch (c.base, c.mode) {
         case (.sgd, _):
-            runBase(SGDDirection(), buffers, factor: factor)
+            kernel = .sgd
         case (.sgdm, .faithful):
-            runBase(SGDmFaithfulDirection(rho: c.momentum!), buffers, factor: factor)
+            kernel = .sgdmFaithful(SGDmFaithfulDirection(rho: c.momentum!))
         case (.sgdm, .standard):
-            runBase(SGDmStandardDirection(rho: c.momentum!), buffers, factor: factor)
+            kernel = .sgdmStandard(SGDmStandardDirection(rho: c.momentum!))
         case (.rmsprop, .faithful):
             basePower *= c.normalizer!
-            runBase(RMSPropFaithfulDirection(lambda: c.normalizer!, mu: (1 - c.normalizer!) / (1 - basePower)),
-                    buffers, factor: factor)
+            kernel = .rmspropFaithful(RMSPropFaithfulDirection(lambda: c.normalizer!,
+                                                               mu: (1 - c.normalizer!) / (1 - basePower)))
         case (.rmsprop, .standard):
             basePower *= c.normalizer!
-            runBase(RMSPropStandardDirection(lambda: c.normalizer!), buffers, factor: factor)
+            kernel = .rmspropStandard(RMSPropStandardDirection(lambda: c.normalizer!))
         case (.adamw, .faithful):
             basePower *= c.normalizer!
             baseMomentumPower *= c.momentum!
-            runBase(AdamWFaithfulDirection(rho: c.momentum!, lambda: c.normalizer!,
-                                           mu: (1 - c.normalizer!) / (1 - basePower)), buffers, factor: factor)
+            kernel = .adamwFaithful(AdamWFaithfulDirection(rho: c.momentum!, lambda: c.normalizer!,
+                                                           mu: (1 - c.normalizer!) / (1 - basePower)))
         case (.adamw, .standard):
             basePower *= c.normalizer!
             baseMomentumPower *= c.momentum!
-            runBase(AdamWStandardDirection(rho: c.momentum!, lambda: c.normalizer!, rhoPower: baseMomentumPower,
-                                           lambdaPower: basePower), buffers, factor: factor)
+            kernel = .adamwStandard(AdamWStandardDirection(rho: c.momentum!, lambda: c.normalizer!,
+                                                           rhoPower: baseMomentumPower, lambdaPower: basePower))
         case (.lion, _):
-            runBase(LionDirection(interpolation: c.lionInterpolation!, rho: c.momentum!), buffers, factor: factor)
+            kernel = .lion(LionDirection(interpolation: c.lionInterpolation!, rho: c.momentum!))
         }
+        runBasePass(kernel, buffers, BasePassPlan(
+            elementwise: layout.elementwise, segments: segments, alpha: alpha, z: z, parameterCount: parameterCount,
+            factor: factor, gamma: gammaF, kappa: kappaF))
         stepsTaken = t
 
         if !layout.elementwise {
             for j in 0 ..< groupCount where !z[j].isFinite { return diverge(at: t, .nonFiniteMetaGradient) }
         }
         return metaUpdate(t: t)
-    }
-
-    @inline(__always)
-    private func runBase<R: BaseDirection>(_ rule: R, _ buffers: BaseBuffers, factor: Float) {
-        if layout.elementwise {
-            fusedElementwise(rule, buffers, alpha: alpha, z: z, count: parameterCount, factor: factor,
-                             gamma: gammaF, kappa: kappaF)
-        } else {
-            for s in segments {
-                let a = alpha[s.group] * factor
-                let decay = gammaF * (1 - kappaF * a)
-                z[s.group] = fusedUniformSegment(rule, buffers, offset: s.offset, count: s.count, a: a, decay: decay,
-                                                 kappa: kappaF)
-            }
-        }
     }
 
     /// Runs the meta rule into the next buffers and commits them when every new value is finite.
@@ -251,26 +236,28 @@ public final class MetaOptimizer {
         let mu = c.metaNormalizer.map { (1 - $0) / (1 - power) } ?? 1
         let b = MetaBuffers(z: z, beta: beta, m: metaM, v: metaV, nextBeta: nextBeta, nextM: nextMetaM,
                             nextV: nextMetaV, nextAlpha: nextAlpha, count: groupCount)
-        let ok: Bool
+        let kernel: MetaKernel
         switch (c.meta, c.mode) {
         case (.fixed, _):
             return true
         case (.sgd, _), (.hypergradient, _), (.idbd, _):
-            ok = metaPass(SGDMeta(common: common), b)
+            kernel = .sgd(SGDMeta(common: common))
         case (.rmsprop, .faithful):
-            ok = metaPass(RMSPropFaithfulMeta(common: common, lambda: c.metaNormalizer!, mu: mu), b)
+            kernel = .rmspropFaithful(RMSPropFaithfulMeta(common: common, lambda: c.metaNormalizer!, mu: mu))
         case (.rmsprop, .standard):
-            ok = metaPass(RMSPropStandardMeta(common: common, lambda: c.metaNormalizer!), b)
+            kernel = .rmspropStandard(RMSPropStandardMeta(common: common, lambda: c.metaNormalizer!))
         case (.adam, .faithful):
-            ok = metaPass(AdamFaithfulMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!, mu: mu), b)
+            kernel = .adamFaithful(AdamFaithfulMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!,
+                                                    mu: mu))
         case (.adam, .standard):
-            ok = metaPass(AdamStandardMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!,
-                                           rhoPower: momentumPower, lambdaPower: power), b)
+            kernel = .adamStandard(AdamStandardMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!,
+                                                    rhoPower: momentumPower, lambdaPower: power))
         case (.mnm, _):
-            ok = metaPass(MNMMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!, mu: mu), b)
+            kernel = .mnm(MNMMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!, mu: mu))
         case (.lion, _):
-            ok = metaPass(LionMeta(common: common, interpolation: c.metaLionInterpolation!, rho: c.metaMomentum!), b)
+            kernel = .lion(LionMeta(common: common, interpolation: c.metaLionInterpolation!, rho: c.metaMomentum!))
         }
+        let ok = runMetaPass(kernel, b)
         guard ok else { return diverge(at: t, .nonFiniteStepSize) }
         swap(&beta, &nextBeta)
         swap(&alpha, &nextAlpha)
@@ -288,7 +275,7 @@ public final class MetaOptimizer {
         let common = MetaCommon(eta: configuration.metaStepSize, metaWeightDecay: configuration.metaWeightDecay)
         let mb = MetaBuffers(z: z, beta: beta, m: metaM, v: metaV, nextBeta: nextBeta, nextM: nextMetaM,
                              nextV: nextMetaV, nextAlpha: nextAlpha, count: groupCount)
-        guard metaPass(SGDMeta(common: common), mb) else { return diverge(at: t, .nonFiniteStepSize) }
+        guard runMetaPass(.sgd(SGDMeta(common: common)), mb) else { return diverge(at: t, .nonFiniteStepSize) }
         swap(&beta, &nextBeta)
         swap(&alpha, &nextAlpha)
         idbdBasePass(b, hessian: hessian, alpha: alpha, count: parameterCount, factor: factor, gamma: gammaF,
@@ -382,6 +369,41 @@ public final class MetaOptimizer {
             let k = blocks.lastIndex { $0.groups.lowerBound <= group }!
             return "\(blocks[k].name)[\(group - blocks[k].groups.lowerBound)]"
         }
+    }
+}
+
+/// One zero-initialised allocation for all of the optimizer's Float buffers. Each buffer starts on a 64-byte
+/// boundary at a different offset modulo 4 KiB (so that the streams of the fused pass do not alias in the L1 cache
+/// and store buffer), and on Linux the slab is 2 MiB-aligned and advised to use transparent huge pages (fewer TLB
+/// misses when the state is several MB).
+struct FloatSlab {
+    let base: UnsafeMutableRawPointer
+    private var offsets: [Int]
+    private var index = 0
+
+    init(counts: [Int]) {
+        var offsets: [Int] = []
+        var end = 0
+        for (k, count) in counts.enumerated() {
+            let bytes = max(count, 8) * MemoryLayout<Float>.stride
+            // Next 4 KiB boundary, then a per-buffer stagger of k·(9 cache lines) modulo 4 KiB.
+            let start = (end + 4095) / 4096 * 4096 + (k * 576) % 4096
+            offsets.append(start)
+            end = start + bytes
+        }
+        let hugePage = 2 << 20
+        let total = (end + hugePage - 1) / hugePage * hugePage
+        base = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: hugePage)
+        #if os(Linux)
+        _ = madvise(base, total, 14)  // MADV_HUGEPAGE
+        #endif
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: total)
+        self.offsets = offsets
+    }
+
+    mutating func next() -> UnsafeMutablePointer<Float> {
+        defer { index += 1 }
+        return (base + offsets[index]).assumingMemoryBound(to: Float.self)
     }
 }
 

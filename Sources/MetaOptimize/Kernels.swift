@@ -1,3 +1,5 @@
+import Foundation
+
 // Fused per-element base-rule kernels (spec §3.3, §3.7, §4.2).
 //
 // One pass per segment reads g, h, w (and m, v when the rule has them) once and, in this order per element:
@@ -11,6 +13,22 @@
 // tensor. The last partial vector of a segment is processed as a zero-padded SIMD8 (padding contributes exactly 0).
 
 typealias V8 = SIMD8<Float>
+
+#if arch(x86_64) || arch(arm64)
+/// LLVM's vector square root (correctly rounded, like the scalar one). The standard library's
+/// `SIMD8<Float>.squareRoot()` is lowered lane by lane to scalar square roots, several times slower; two 4-lane
+/// intrinsic calls are merged by LLVM into one 8-lane `vsqrtps`.
+@_silgen_name("llvm.sqrt.v4f32")
+func _vectorSquareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float>
+
+@inline(__always)
+func squareRoot8(_ x: V8) -> V8 {
+    V8(lowHalf: _vectorSquareRoot4(x.lowHalf), highHalf: _vectorSquareRoot4(x.highHalf))
+}
+#else
+@inline(__always)
+func squareRoot8(_ x: V8) -> V8 { x.squareRoot() }
+#endif
 
 @inline(__always)
 func load8(_ p: UnsafePointer<Float>, _ i: Int) -> V8 {
@@ -102,7 +120,7 @@ struct RMSPropFaithfulDirection: BaseDirection {
     }
     @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
         v = lambda * v + g * g
-        return g / (mu * v + epsilon).squareRoot()
+        return g / squareRoot8(mu * v + epsilon)
     }
 }
 
@@ -120,7 +138,7 @@ struct AdamWFaithfulDirection: BaseDirection {
     @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
         m = rho * m + g
         v = lambda * v + g * g
-        return m / (mu * v + epsilon).squareRoot()
+        return m / squareRoot8(mu * v + epsilon)
     }
 }
 
@@ -166,7 +184,7 @@ struct RMSPropStandardDirection: BaseDirection {
     }
     @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
         v = lambda * v + oneMinusLambda * g * g
-        return g / (v.squareRoot() + epsilon)
+        return g / (squareRoot8(v) + epsilon)
     }
 }
 
@@ -187,7 +205,7 @@ struct AdamWStandardDirection: BaseDirection {
     @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
         m = m + oneMinusRho * (g - m)
         v = lambda * v + oneMinusLambda * g * g
-        return (m / biasCorrection1) / (v.squareRoot() / biasCorrection2Root + epsilon)
+        return (m / biasCorrection1) / (squareRoot8(v) / biasCorrection2Root + epsilon)
     }
 }
 
@@ -357,4 +375,288 @@ func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
         i += 1
     }
     return (horizontalSum((a0 + a1) + (a2 + a3)) + tail) == 0
+}
+
+// Meta rules on β (spec §3.4 faithful, §4.2 standard), vectorised over step-size groups. Each pass reads the
+// current β, m̄, v̄ and z and writes the NEXT β, m̄, v̄ and α = exp(β) into separate buffers, so the caller can
+// commit the whole update only when every new value is finite.
+
+/// A meta rule on 8 groups: returns the new β and updates m̄, v̄ for these lanes.
+protocol MetaUpdate {
+    static var usesFirstMoment: Bool { get }
+    static var usesSecondMoment: Bool { get }
+    func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8
+}
+
+/// Coefficients shared by every meta rule: (1 − η·κ̄) and η, rounded to Float32.
+struct MetaCommon {
+    let shrink: V8
+    let eta: V8
+    init(eta: Double, metaWeightDecay: Double) {
+        shrink = V8(repeating: Float(1 - eta * metaWeightDecay))
+        self.eta = V8(repeating: Float(eta))
+    }
+}
+
+/// SGD (also hypergradient and IDBD): β ← (1 − η·κ̄)·β − η·z.
+struct SGDMeta: MetaUpdate {
+    static var usesFirstMoment: Bool { false }
+    static var usesSecondMoment: Bool { false }
+    let common: MetaCommon
+    @inline(__always) func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8 {
+        common.shrink * beta - common.eta * z
+    }
+}
+
+/// Faithful RMSProp: v̄ ← λ̄·v̄ + z²; β ← (1 − η·κ̄)·β − η·z / sqrt(μ̄·v̄ + ε).
+struct RMSPropFaithfulMeta: MetaUpdate {
+    static var usesFirstMoment: Bool { false }
+    static var usesSecondMoment: Bool { true }
+    let common: MetaCommon
+    let lambda: V8, mu: V8, epsilon: V8
+    init(common: MetaCommon, lambda: Double, mu: Double) {
+        self.common = common
+        self.lambda = V8(repeating: Float(lambda))
+        self.mu = V8(repeating: Float(mu))
+        epsilon = V8(repeating: Float(1e-10))
+    }
+    @inline(__always) func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8 {
+        v = lambda * v + z * z
+        return common.shrink * beta - (common.eta * z) / squareRoot8(mu * v + epsilon)
+    }
+}
+
+/// Faithful Adam: m̄ ← ρ̄·m̄ + z (sum); v̄ ← λ̄·v̄ + z²; β ← (1 − η·κ̄)·β − η·m̄ / sqrt(μ̄·v̄ + ε).
+struct AdamFaithfulMeta: MetaUpdate {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { true }
+    let common: MetaCommon
+    let rho: V8, lambda: V8, mu: V8, epsilon: V8
+    init(common: MetaCommon, rho: Double, lambda: Double, mu: Double) {
+        self.common = common
+        self.rho = V8(repeating: Float(rho))
+        self.lambda = V8(repeating: Float(lambda))
+        self.mu = V8(repeating: Float(mu))
+        epsilon = V8(repeating: Float(1e-10))
+    }
+    @inline(__always) func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8 {
+        m = rho * m + z
+        v = lambda * v + z * z
+        return common.shrink * beta - (common.eta * m) / squareRoot8(mu * v + epsilon)
+    }
+}
+
+/// MNM: m̄ ← ρ̄·m̄ + z; v̄ ← λ̄·v̄ + m̄²; β ← (1 − η·κ̄)·β − η·m̄ / sqrt(μ̄·v̄ + ε) (same in both modes).
+struct MNMMeta: MetaUpdate {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { true }
+    let common: MetaCommon
+    let rho: V8, lambda: V8, mu: V8, epsilon: V8
+    init(common: MetaCommon, rho: Double, lambda: Double, mu: Double) {
+        self.common = common
+        self.rho = V8(repeating: Float(rho))
+        self.lambda = V8(repeating: Float(lambda))
+        self.mu = V8(repeating: Float(mu))
+        epsilon = V8(repeating: Float(1e-10))
+    }
+    @inline(__always) func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8 {
+        m = rho * m + z
+        v = lambda * v + m * m
+        return common.shrink * beta - (common.eta * m) / squareRoot8(mu * v + epsilon)
+    }
+}
+
+/// Lion (both modes): β ← (1 − η·κ̄)·β − η·sign(c̄·m̄ + (1−c̄)·z) with the previous m̄; then m̄ ← ρ̄·m̄ + (1−ρ̄)·z.
+struct LionMeta: MetaUpdate {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { false }
+    let common: MetaCommon
+    let c: V8, oneMinusC: V8, rho: V8, oneMinusRho: V8
+    init(common: MetaCommon, interpolation: Double, rho: Double) {
+        self.common = common
+        c = V8(repeating: Float(interpolation))
+        oneMinusC = V8(repeating: Float(1 - interpolation))
+        self.rho = V8(repeating: Float(rho))
+        oneMinusRho = V8(repeating: Float(1 - rho))
+    }
+    @inline(__always) func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8 {
+        let next = common.shrink * beta - common.eta * sign8(c * m + oneMinusC * z)
+        m = rho * m + oneMinusRho * z
+        return next
+    }
+}
+
+/// Standard RMSProp on β: v̄ ← λ̄·v̄ + (1−λ̄)·z·z; β ← (1 − η·κ̄)·β − η·z / (sqrt(v̄) + 1e-8).
+struct RMSPropStandardMeta: MetaUpdate {
+    static var usesFirstMoment: Bool { false }
+    static var usesSecondMoment: Bool { true }
+    let common: MetaCommon
+    let lambda: V8, oneMinusLambda: V8, epsilon: V8
+    init(common: MetaCommon, lambda: Double) {
+        self.common = common
+        self.lambda = V8(repeating: Float(lambda))
+        oneMinusLambda = V8(repeating: Float(1 - lambda))
+        epsilon = V8(repeating: Float(1e-8))
+    }
+    @inline(__always) func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8 {
+        v = lambda * v + oneMinusLambda * z * z
+        return common.shrink * beta - common.eta * (z / (squareRoot8(v) + epsilon))
+    }
+}
+
+/// Standard Adam on β: m̄ ← m̄ + (1−ρ̄)·(z − m̄); v̄ ← λ̄·v̄ + (1−λ̄)·z·z;
+/// β ← (1 − η·κ̄)·β − η·(m̄/(1−ρ̄^t)) / (sqrt(v̄)/sqrt(1−λ̄^t) + 1e-8).
+struct AdamStandardMeta: MetaUpdate {
+    static var usesFirstMoment: Bool { true }
+    static var usesSecondMoment: Bool { true }
+    let common: MetaCommon
+    let oneMinusRho: V8, lambda: V8, oneMinusLambda: V8, biasCorrection1: V8, biasCorrection2Root: V8, epsilon: V8
+    init(common: MetaCommon, rho: Double, lambda: Double, rhoPower: Double, lambdaPower: Double) {
+        self.common = common
+        oneMinusRho = V8(repeating: Float(1 - rho))
+        self.lambda = V8(repeating: Float(lambda))
+        oneMinusLambda = V8(repeating: Float(1 - lambda))
+        biasCorrection1 = V8(repeating: Float(1 - rhoPower))
+        biasCorrection2Root = V8(repeating: Float((1 - lambdaPower).squareRoot()))
+        epsilon = V8(repeating: Float(1e-8))
+    }
+    @inline(__always) func update(z: V8, beta: V8, m: inout V8, v: inout V8) -> V8 {
+        m = m + oneMinusRho * (z - m)
+        v = lambda * v + oneMinusLambda * z * z
+        return common.shrink * beta
+            - common.eta * ((m / biasCorrection1) / (squareRoot8(v) / biasCorrection2Root + epsilon))
+    }
+}
+
+/// Current and next meta state buffers (all of length `count` = number of groups).
+struct MetaBuffers {
+    var z: UnsafePointer<Float>
+    var beta: UnsafePointer<Float>
+    var m: UnsafePointer<Float>
+    var v: UnsafePointer<Float>
+    var nextBeta: UnsafeMutablePointer<Float>
+    var nextM: UnsafeMutablePointer<Float>
+    var nextV: UnsafeMutablePointer<Float>
+    var nextAlpha: UnsafeMutablePointer<Float>
+    var count: Int
+}
+
+/// Runs a meta rule over every group, writing next β, m̄, v̄ and α = exp(β). Returns true when every new value
+/// (β, α, and the moments the rule uses) is finite.
+@inline(__always)
+func metaPass<M: MetaUpdate>(_ rule: M, _ b: MetaBuffers) -> Bool {
+    var witness = V8()
+    let zero = V8()
+    var i = 0
+    while i < b.count {
+        let n = min(8, b.count - i)
+        let full = n == 8
+        let z = full ? load8(b.z, i) : loadPartial(b.z, i, n)
+        let beta = full ? load8(b.beta, i) : loadPartial(b.beta, i, n)
+        var m = M.usesFirstMoment ? (full ? load8(b.m, i) : loadPartial(b.m, i, n)) : V8()
+        var v = M.usesSecondMoment ? (full ? load8(b.v, i) : loadPartial(b.v, i, n)) : V8()
+        let next = rule.update(z: z, beta: beta, m: &m, v: &v)
+        var alpha = V8()
+        for k in 0 ..< n { alpha[k] = exp(next[k]) }
+        witness += ((next * zero + alpha * zero) + (m * zero + v * zero))
+        if full {
+            store8(b.nextBeta, i, next)
+            store8(b.nextAlpha, i, alpha)
+            if M.usesFirstMoment { store8(b.nextM, i, m) }
+            if M.usesSecondMoment { store8(b.nextV, i, v) }
+        } else {
+            storePartial(b.nextBeta, i, n, next)
+            storePartial(b.nextAlpha, i, n, alpha)
+            if M.usesFirstMoment { storePartial(b.nextM, i, n, m) }
+            if M.usesSecondMoment { storePartial(b.nextV, i, n, v) }
+        }
+        i += 8
+    }
+    return horizontalSum(witness) == 0
+}
+
+// MARK: - Non-generic entry points
+//
+// The generic kernels above are specialised here, in the same file, so that they are specialised and inlined even
+// in incremental (non-whole-module) debug builds. The optimizer calls only these two functions.
+
+/// A base rule with its coefficients for this step.
+enum BaseKernel {
+    case sgd
+    case sgdmFaithful(SGDmFaithfulDirection)
+    case sgdmStandard(SGDmStandardDirection)
+    case rmspropFaithful(RMSPropFaithfulDirection)
+    case rmspropStandard(RMSPropStandardDirection)
+    case adamwFaithful(AdamWFaithfulDirection)
+    case adamwStandard(AdamWStandardDirection)
+    case lion(LionDirection)
+}
+
+/// Where the step sizes come from and where z goes.
+struct BasePassPlan {
+    /// Weightwise (per-element α and z) or segments (one α and one z per segment).
+    var elementwise: Bool
+    var segments: UnsafeMutableBufferPointer<Segment>
+    /// exp(β) per group.
+    var alpha: UnsafePointer<Float>
+    /// z per group (output).
+    var z: UnsafeMutablePointer<Float>
+    var parameterCount: Int
+    /// Schedule factor of this step.
+    var factor: Float
+    var gamma: Float
+    var kappa: Float
+}
+
+/// One fused base pass over all parameters.
+func runBasePass(_ kernel: BaseKernel, _ buffers: BaseBuffers, _ plan: BasePassPlan) {
+    switch kernel {
+    case .sgd: basePass(SGDDirection(), buffers, plan)
+    case .sgdmFaithful(let r): basePass(r, buffers, plan)
+    case .sgdmStandard(let r): basePass(r, buffers, plan)
+    case .rmspropFaithful(let r): basePass(r, buffers, plan)
+    case .rmspropStandard(let r): basePass(r, buffers, plan)
+    case .adamwFaithful(let r): basePass(r, buffers, plan)
+    case .adamwStandard(let r): basePass(r, buffers, plan)
+    case .lion(let r): basePass(r, buffers, plan)
+    }
+}
+
+@inline(__always)
+func basePass<R: BaseDirection>(_ rule: R, _ buffers: BaseBuffers, _ plan: BasePassPlan) {
+    if plan.elementwise {
+        fusedElementwise(rule, buffers, alpha: plan.alpha, z: plan.z, count: plan.parameterCount, factor: plan.factor,
+                         gamma: plan.gamma, kappa: plan.kappa)
+    } else {
+        for s in plan.segments {
+            let a = plan.alpha[s.group] * plan.factor
+            let decay = plan.gamma * (1 - plan.kappa * a)
+            plan.z[s.group] = fusedUniformSegment(rule, buffers, offset: s.offset, count: s.count, a: a, decay: decay,
+                                                  kappa: plan.kappa)
+        }
+    }
+}
+
+/// A meta rule with its coefficients for this step.
+enum MetaKernel {
+    case sgd(SGDMeta)
+    case rmspropFaithful(RMSPropFaithfulMeta)
+    case rmspropStandard(RMSPropStandardMeta)
+    case adamFaithful(AdamFaithfulMeta)
+    case adamStandard(AdamStandardMeta)
+    case mnm(MNMMeta)
+    case lion(LionMeta)
+}
+
+/// One meta pass over all groups into the next buffers; true when every new value is finite.
+func runMetaPass(_ kernel: MetaKernel, _ buffers: MetaBuffers) -> Bool {
+    switch kernel {
+    case .sgd(let r): return metaPass(r, buffers)
+    case .rmspropFaithful(let r): return metaPass(r, buffers)
+    case .rmspropStandard(let r): return metaPass(r, buffers)
+    case .adamFaithful(let r): return metaPass(r, buffers)
+    case .adamStandard(let r): return metaPass(r, buffers)
+    case .mnm(let r): return metaPass(r, buffers)
+    case .lion(let r): return metaPass(r, buffers)
+    }
 }
