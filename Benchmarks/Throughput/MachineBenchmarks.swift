@@ -18,8 +18,7 @@ enum MachineBenchmarks {
         }
     }
 
-    /// 8 independent SIMD8 FMA chains (enough to cover FMA latency × 2 ports); 16 flops per lane-FMA... counted as
-    /// 2 flops per multiply-add per lane.
+    /// 12 independent SIMD8 FMA chains (more than FMA latency × 2 pipes); 2 flops per multiply-add per lane.
     @inline(never)
     static func fmaKernel(iterations: Int, seed: Float) -> Float {
         var a0 = SIMD8<Float>(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3
@@ -100,10 +99,16 @@ enum MachineBenchmarks {
         var bestRead = 0.0, bestTriad = 0.0
         for _ in 0..<5 {
             var start = clock.now
-            for _ in 0..<repeats { sink += readKernel(UnsafeBufferPointer(x)) }
+            for r in 0..<repeats {
+                x[r % n] += 1   // the buffer changes between calls, so the read cannot be hoisted out of the loop
+                sink += readKernel(UnsafeBufferPointer(x))
+            }
             bestRead = max(bestRead, Double(repeats * n * 4) / (clock.now - start).seconds / 1e9)
             start = clock.now
-            for _ in 0..<repeats { triadKernel(w, UnsafeBufferPointer(y), UnsafeBufferPointer(z)) }
+            for r in 0..<repeats {
+                y[r % (n / 3)] += 1
+                triadKernel(w, UnsafeBufferPointer(y), UnsafeBufferPointer(z))
+            }
             bestTriad = max(bestTriad, Double(repeats * (n / 3) * 12) / (clock.now - start).seconds / 1e9)
         }
         if sink == .infinity { print("") }
