@@ -394,6 +394,22 @@ struct MetaOptimizerTests {
         #expect(!step(optimizer, &w, [1]))
     }
 
+    @Test("divergence: an overflowing meta-gradient marks the step; β and meta state keep their last finite values")
+    func metaGradientOverflow() throws {
+        let config = OptimizerConfiguration(base: .sgd, alpha0: 1e30, meta: .adam, gamma: 1)
+        let optimizer = try MetaOptimizer(tensors: singleTensor(1), configuration: config, totalSteps: 3)
+        var w: [Float] = [0]
+        #expect(step(optimizer, &w, [1e10]))        // δ = 1e40 overflows: w and h become −∞ (z_1 = 0 still)
+        let before = optimizer.exportState()
+        #expect(!step(optimizer, &w, [1]))          // z_2 = h·g = −∞
+        #expect(optimizer.divergedAtStep == 2 && optimizer.divergenceReason == .nonFiniteMetaGradient)
+        #expect(optimizer.stepsTaken == 2)
+        let after = optimizer.exportState()
+        #expect(after.logStepSizes == before.logStepSizes)
+        #expect(after.metaFirstMoment == before.metaFirstMoment && after.metaSecondMoment == before.metaSecondMoment)
+        #expect(optimizer.stepSize(group: 0).isFinite)
+    }
+
     // MARK: schedules and reporting
 
     @Test("the schedule multiplies α = exp(β): linear decay over T = 4 gives steps α·(1, 0.75, 0.5, 0.25)")
