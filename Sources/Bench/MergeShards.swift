@@ -29,9 +29,9 @@ public enum MergeError: Error, CustomStringConvertible, Equatable {
         case let .notInPlan(path, suite):
             return "\(path): expected a run of suite '\(suite)', found a result whose folder is not in its plan (mixed suites?)"
         case let .differentConfiguration(path, run):
-            return "\(path): expected the configuration of \(run), found another one (mixed suites or an edited suite?)"
+            return "\(path): expected the configuration of \(run), found another one (another suite, an edited suite or other --set overrides)"
         case let .otherSuite(path, found, expected):
-            return "\(path): expected suite digest \(expected), found \(found) (results of another suite; use another folder)"
+            return "\(path): expected suite digest \(expected), found \(found) (another suite, an edited suite or other --set overrides)"
         case let .unreadable(path, reason):
             return "\(path): \(reason)"
         case let .missing(runs, planned):

@@ -24,7 +24,7 @@ struct SlurmCommand: ParsableCommand {
     var partition: String?
     @Option(help: "Time limit per array task and for the merge job, HH:MM:SS or D-HH:MM:SS.")
     var time: String?
-    @Option(help: "CPUs per array task; the shard runs this many runs in parallel (default: 1).")
+    @Option(help: "CPUs per array task; the shard runs this many runs in parallel.")
     var cpusPerTask: Int = 1
     @Option(help: "Memory per task, e.g. 4G (Slurm's --mem).")
     var mem: String?

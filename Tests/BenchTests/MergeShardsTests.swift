@@ -48,6 +48,8 @@ final class MergeFixture: @unchecked Sendable {
         if let cached { return try cached.get() }
         let result = Result { () throws -> Built in
             let root = try MergeTemporary.folder("fixture")
+            mergeFixtureRoot = root
+            atexit { if let root = mergeFixtureRoot { try? FileManager.default.removeItem(atPath: root) } }
             let suitePath = root + "/tiny.json"
             try Data(Self.suiteText().utf8).write(to: URL(fileURLWithPath: suitePath))
             let plan = try SuiteLoading.plan(suitePath, overrides: [])
@@ -63,6 +65,9 @@ final class MergeFixture: @unchecked Sendable {
         return try result.get()
     }
 }
+
+/// The fixture's folder, removed when the test process exits.
+nonisolated(unsafe) private var mergeFixtureRoot: String?
 
 enum MergeTemporary {
     /// A new empty folder under the system's temporary folder (symlinks resolved, so paths compare as merge sees them).
