@@ -75,6 +75,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var method: MethodKind
     /// Name of the fixed-α grid this run belongs to (e.g. "input-permuted/AdamW fixed"); nil when not in a grid.
     public var grid: String?
+    /// Comparison family (e.g. the base rule): adaptive configurations are compared only with fixed-α grids of the
+    /// same family; nil matches every family.
+    public var family: String?
     /// Initial step size α0 (the fixed α for `.fixed` runs).
     public var alpha0: Double
     public var seed: UInt64
@@ -104,6 +107,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var stepsPerSecond: Double
 
     public init(configurationID: String, group: String, label: String, method: MethodKind, grid: String? = nil,
+                family: String? = nil,
                 alpha0: Double, seed: UInt64, streamFingerprint: String, diverged: Bool = false,
                 divergedAtStep: Int? = nil, plannedSteps: Int, steps: Int, onlineLoss: Double?,
                 onlineAccuracy: Double?, cumulativeAccuracy: Double?, curve: [CurvePoint] = [],
@@ -115,6 +119,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.label = label
         self.method = method
         self.grid = grid
+        self.family = family
         self.alpha0 = alpha0
         self.seed = seed
         self.streamFingerprint = streamFingerprint
@@ -137,7 +142,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case configurationID = "configuration_id"
-        case group, label, method, grid
+        case group, label, method, grid, family
         case alpha0
         case seed
         case streamFingerprint = "stream_fingerprint"

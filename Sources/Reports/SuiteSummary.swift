@@ -79,6 +79,8 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
     public var label: String
     public var method: MethodKind
     public var grid: String?
+    /// Comparison family (`RunRecord.family`).
+    public var family: String?
     public var alpha0: Double
     /// Seeds with a record, ascending.
     public var seeds: [UInt64]
@@ -113,7 +115,7 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
     public var n: Int { seeds.count }
 
     public init(configurationID: String, group: String, label: String, method: MethodKind, grid: String?,
-                alpha0: Double, seeds: [UInt64], missingSeeds: [UInt64] = [], divergedCount: Int = 0,
+                family: String? = nil, alpha0: Double, seeds: [UInt64], missingSeeds: [UInt64] = [], divergedCount: Int = 0,
                 divergedSeeds: [SeedDivergence] = [], streamFingerprints: [SeedFingerprint] = [],
                 plannedSteps: Int = 0, taskLength: Int = 0, stepSizeGroups: [String] = [],
                 stepSizesAreLogSummary: Bool = false, onlineLoss: Estimate?, onlineAccuracy: Estimate? = nil,
@@ -121,6 +123,7 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
                 taskTestAccuracy: [Estimate?] = [], taskOnlineAccuracy: [Estimate?] = [],
                 meanTaskTestAccuracy: Estimate? = nil, stepsPerSecond: Estimate? = nil, wallSecondsTotal: Double = 0, curve: [AggregatedCurvePoint] = []) {
         self.configurationID = configurationID
+        self.family = family
         self.group = group
         self.label = label
         self.method = method
@@ -149,7 +152,7 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case configurationID = "configuration_id"
-        case group, label, method, grid, alpha0, seeds
+        case group, label, method, grid, family, alpha0, seeds
         case missingSeeds = "missing_seeds"
         case divergedCount = "diverged_count"
         case divergedSeeds = "diverged_seeds"
@@ -200,6 +203,8 @@ public struct GridSummary: Codable, Sendable, Equatable {
     public var group: String
     /// Method label of the grid's configurations (of its first point).
     public var label: String
+    /// Comparison family of the grid (`RunRecord.family` of its first point).
+    public var family: String?
     /// Grid points in increasing α.
     public var points: [GridPoint]
     public var bestConfigurationID: String?
@@ -209,7 +214,7 @@ public struct GridSummary: Codable, Sendable, Equatable {
     public var best: GridPoint? { points.first { $0.configurationID == bestConfigurationID } }
 
     enum CodingKeys: String, CodingKey {
-        case name, group, label, points
+        case name, group, label, family, points
         case bestConfigurationID = "best_configuration_id"
         case bestAlpha0 = "best_alpha0"
     }
@@ -449,7 +454,7 @@ extension SuiteSummary {
 
         return ConfigurationSummary(
             configurationID: id, group: first.group, label: first.label, method: first.method, grid: first.grid,
-            alpha0: first.alpha0, seeds: runs.map(\.seed), missingSeeds: missing, divergedCount: diverged.count,
+            family: first.family, alpha0: first.alpha0, seeds: runs.map(\.seed), missingSeeds: missing, divergedCount: diverged.count,
             divergedSeeds: diverged.map { SeedDivergence(seed: $0.seed, step: $0.divergedAtStep) },
             streamFingerprints: runs.map { SeedFingerprint(seed: $0.seed, fingerprint: $0.streamFingerprint) },
             plannedSteps: first.plannedSteps, taskLength: first.taskLength, stepSizeGroups: first.stepSizeGroups,
@@ -584,7 +589,7 @@ extension SuiteSummary {
                           onlineLoss: member.onlineLoss, n: member.n, divergedCount: member.divergedCount,
                           eligible: candidate.isEligible)
             }.sorted { $0.alpha0 != $1.alpha0 ? $0.alpha0 < $1.alpha0 : $0.configurationID < $1.configurationID }
-            return GridSummary(name: name, group: members[0].group, label: members[0].label, points: points,
+            return GridSummary(name: name, group: members[0].group, label: members[0].label, family: members[0].family, points: points,
                                bestConfigurationID: choice.best?.configurationID, bestAlpha0: choice.best?.alpha0)
         }
     }
@@ -593,7 +598,8 @@ extension SuiteSummary {
                                          grids: [GridSummary]) -> [MethodComparison] {
         var result: [MethodComparison] = []
         for c in configurations where c.method.isAdaptive {
-            for grid in grids where grid.group == c.group {
+            for grid in grids where grid.group == c.group
+                && (c.family == nil || grid.family == nil || c.family == grid.family) {
                 for point in grid.points {
                     var difference: Double?
                     var se: Double?

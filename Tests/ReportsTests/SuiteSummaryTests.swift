@@ -231,3 +231,23 @@ struct SuiteSummaryTests {
         }
     }
 }
+
+@Test("Adaptive configurations are compared only with fixed-α grids of the same family (base rule)")
+func comparisonsStayWithinFamily() {
+    func record(_ id: String, _ label: String, _ method: MethodKind, grid: String?, family: String, alpha0: Double,
+                loss: Double, seed: UInt64) -> RunRecord {
+        RunRecord(configurationID: id, group: "g", label: label, method: method, grid: grid, family: family,
+                  alpha0: alpha0, seed: seed, streamFingerprint: "f\(seed)", plannedSteps: 10, steps: 10,
+                  onlineLoss: loss, onlineAccuracy: 0.5, cumulativeAccuracy: 0.5, taskLength: 10, wallSeconds: 1,
+                  stepsPerSecond: 10)
+    }
+    var records: [RunRecord] = []
+    for seed: UInt64 in [0, 1] {
+        records.append(record("g/A fixed/alpha0=0.1", "A fixed", .fixed, grid: "g/A fixed", family: "adamw", alpha0: 0.1, loss: 1, seed: seed))
+        records.append(record("g/L fixed/alpha0=0.1", "L fixed", .fixed, grid: "g/L fixed", family: "lion", alpha0: 0.1, loss: 2, seed: seed))
+        records.append(record("g/A meta", "A meta", .metaOptimize, grid: nil, family: "adamw", alpha0: 0.01, loss: 0.5, seed: seed))
+    }
+    let summary = SuiteSummary.build(suite: "s", suiteDigest: "d", records: records, expectedSeeds: [0, 1])
+    #expect(summary.comparisons.map(\.grid) == ["g/A fixed"])
+    #expect(summary.grids.first { $0.name == "g/L fixed" }?.family == "lion")
+}
