@@ -317,7 +317,8 @@ public final class MetaOptimizer {
     }
 
     /// The Float32 step size the next step uses for group `group`, α = exp(β)·schedule factor, widened to Double.
-    /// (For α0 = 1e-4 and meta `fixed` this is 9.99999901978299e-05, the value the official runs log.)
+    /// (For α0 = 1e-4 and meta `fixed` this is 9.99999901978299e-05, the value the official runs log.) For meta
+    /// `idbd` the next step first updates β, so it uses exp of the updated β instead.
     public func stepSize(group: Int) -> Double {
         precondition(group >= 0 && group < groupCount, "group \(group) out of 0..<\(groupCount)")
         return Double(alpha[group] * Float(nextScheduleFactor))

@@ -35,7 +35,7 @@ struct KernelsTests {
 
     @Test("vector square root equals the scalar correctly rounded square root, lane by lane")
     func vectorSquareRoot() {
-        var values: [Float] = [0, 1e-45, 1e-38, 1e-10, 0.5, 1, 2, 3, 1e10, 3e38, .greatestFiniteMagnitude, .infinity]
+        var values: [Float] = [0, .leastNonzeroMagnitude, 1e-38, 1e-10, 0.5, 1, 2, 3, 1e10, 3e38, .greatestFiniteMagnitude, .infinity]
         for k in 0 ..< 1000 { values.append(Float(k) * 0.37 + Float(k * k) * 1e-3) }
         while values.count % 8 != 0 { values.append(7) }
         for start in stride(from: 0, to: values.count, by: 8) {
@@ -189,13 +189,16 @@ struct KernelsTests {
     func metaPassDetectsOverflow() {
         var nb = [Float](repeating: 0, count: 9), nm = nb, nv = nb, na = nb
         let z = [Float](repeating: -1e30, count: 9), beta = [Float](repeating: 0, count: 9), zero = beta
-        let ok = nb.withUnsafeMutableBufferPointer { nbp in nm.withUnsafeMutableBufferPointer { nmp in
-            nv.withUnsafeMutableBufferPointer { nvp in na.withUnsafeMutableBufferPointer { nap in
-                runMetaPass(.sgd(SGDMeta(common: MetaCommon(eta: 1e10, metaWeightDecay: 0))), MetaBuffers(
-                    z: z, beta: beta, m: zero, v: zero, nextBeta: nbp.baseAddress!, nextM: nmp.baseAddress!,
-                    nextV: nvp.baseAddress!, nextAlpha: nap.baseAddress!, count: 9))
+        let ok = z.withUnsafeBufferPointer { zp in beta.withUnsafeBufferPointer { bp in zero.withUnsafeBufferPointer { op in
+            nb.withUnsafeMutableBufferPointer { nbp in nm.withUnsafeMutableBufferPointer { nmp in
+                nv.withUnsafeMutableBufferPointer { nvp in na.withUnsafeMutableBufferPointer { nap in
+                    runMetaPass(.sgd(SGDMeta(common: MetaCommon(eta: 1e10, metaWeightDecay: 0))), MetaBuffers(
+                        z: zp.baseAddress!, beta: bp.baseAddress!, m: op.baseAddress!, v: op.baseAddress!,
+                        nextBeta: nbp.baseAddress!, nextM: nmp.baseAddress!, nextV: nvp.baseAddress!,
+                        nextAlpha: nap.baseAddress!, count: 9))
+                } }
             } }
-        } }
+        } } }
         #expect(!ok)
     }
 
