@@ -2,6 +2,10 @@ import Foundation
 
 /// Everything a ``MetaOptimizer`` needs to continue a run bit-identically (the weights themselves belong to the
 /// caller). Arrays are empty for state the configured rules do not have.
+///
+/// β and the meta state are always finite. Trace and moments are finite too, except after a divergence of kind
+/// ``DivergenceReason/nonFiniteMetaGradient`` (an overflowing base update was applied): encode such a state with a
+/// `nonConformingFloatEncodingStrategy` if it must be saved.
 public struct OptimizerState: Codable, Sendable, Equatable {
     /// Format version of this structure.
     public var schema: Int

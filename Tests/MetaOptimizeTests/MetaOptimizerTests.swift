@@ -104,8 +104,6 @@ struct MetaOptimizerTests {
 
     @Test("§7.1.4 Lion meta moves β by exactly −η, 0 or +η every step (up to Float32 rounding of β)")
     func lionMetaSteps() throws {
-        let (optimizer, _) = try runToy(ToyProblem.goldenConfiguration(base: .adamw, meta: .lion), steps: 0)
-        _ = optimizer
         let run = try ToyProblem.run(ToyProblem.goldenConfiguration(base: .adamw, meta: .lion), steps: 20)
         var previous = float32LogStepSize(1e-2)
         for beta in run.betas.map({ $0[0] }) {
