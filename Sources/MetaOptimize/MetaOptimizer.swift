@@ -126,7 +126,7 @@ public final class MetaOptimizer {
         _ = segments.initialize(from: layout.segments)
 
         let beta0 = log(Float(config.alpha0))
-        let alpha0 = exp(beta0)
+        let alpha0 = stepSizeFromLog(beta0)
         beta.update(repeating: beta0, count: g)
         alpha.update(repeating: alpha0, count: g)
     }

@@ -101,7 +101,7 @@ extension MetaOptimizer {
         for (name, found, expected) in arrays where found.count != expected.count {
             throw mismatch(name, "\(expected.count) values", "\(found.count) values")
         }
-        guard state.logStepSizes.allSatisfy({ $0.isFinite && exp($0).isFinite }) else {
+        guard state.logStepSizes.allSatisfy({ $0.isFinite && stepSizeFromLog($0).isFinite }) else {
             throw mismatch("logStepSizes", "finite values with finite exp", "a non-finite value")
         }
         for power in [state.basePower, state.baseMomentumPower, state.metaPower, state.metaMomentumPower]
@@ -115,7 +115,7 @@ extension MetaOptimizer {
             }
         }
         copy(state.logStepSizes, beta)
-        for j in 0 ..< groupCount { alpha[j] = exp(beta[j]) }
+        for j in 0 ..< groupCount { alpha[j] = stepSizeFromLog(beta[j]) }
         copy(state.trace, h)
         copy(state.firstMoment, m)
         copy(state.secondMoment, v)
