@@ -126,7 +126,7 @@ public final class MetaOptimizer {
         _ = segments.initialize(from: layout.segments)
 
         let beta0 = log(Float(config.alpha0))
-        let alpha0 = exp(beta0)
+        let alpha0 = stepSizeFromLog(beta0)
         beta.update(repeating: beta0, count: g)
         alpha.update(repeating: alpha0, count: g)
     }
@@ -317,7 +317,8 @@ public final class MetaOptimizer {
     }
 
     /// The Float32 step size the next step uses for group `group`, α = exp(β)·schedule factor, widened to Double.
-    /// (For α0 = 1e-4 and meta `fixed` this is 9.99999901978299e-05, the value the official runs log.)
+    /// (For α0 = 1e-4 and meta `fixed` this is 9.99999901978299e-05, the value the official runs log.) For meta
+    /// `idbd` the next step first updates β, so it uses exp of the updated β instead.
     public func stepSize(group: Int) -> Double {
         precondition(group >= 0 && group < groupCount, "group \(group) out of 0..<\(groupCount)")
         return Double(alpha[group] * Float(nextScheduleFactor))

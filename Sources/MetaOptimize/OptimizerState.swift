@@ -2,6 +2,10 @@ import Foundation
 
 /// Everything a ``MetaOptimizer`` needs to continue a run bit-identically (the weights themselves belong to the
 /// caller). Arrays are empty for state the configured rules do not have.
+///
+/// β and the meta state are always finite. Trace and moments are finite too, except after a divergence of kind
+/// ``DivergenceReason/nonFiniteMetaGradient`` (an overflowing base update was applied): encode such a state with a
+/// `nonConformingFloatEncodingStrategy` if it must be saved.
 public struct OptimizerState: Codable, Sendable, Equatable {
     /// Format version of this structure.
     public var schema: Int
@@ -97,7 +101,7 @@ extension MetaOptimizer {
         for (name, found, expected) in arrays where found.count != expected.count {
             throw mismatch(name, "\(expected.count) values", "\(found.count) values")
         }
-        guard state.logStepSizes.allSatisfy({ $0.isFinite && exp($0).isFinite }) else {
+        guard state.logStepSizes.allSatisfy({ $0.isFinite && stepSizeFromLog($0).isFinite }) else {
             throw mismatch("logStepSizes", "finite values with finite exp", "a non-finite value")
         }
         for power in [state.basePower, state.baseMomentumPower, state.metaPower, state.metaMomentumPower]
@@ -111,7 +115,7 @@ extension MetaOptimizer {
             }
         }
         copy(state.logStepSizes, beta)
-        for j in 0 ..< groupCount { alpha[j] = exp(beta[j]) }
+        for j in 0 ..< groupCount { alpha[j] = stepSizeFromLog(beta[j]) }
         copy(state.trace, h)
         copy(state.firstMoment, m)
         copy(state.secondMoment, v)

@@ -35,7 +35,7 @@ struct KernelsTests {
 
     @Test("vector square root equals the scalar correctly rounded square root, lane by lane")
     func vectorSquareRoot() {
-        var values: [Float] = [0, 1e-45, 1e-38, 1e-10, 0.5, 1, 2, 3, 1e10, 3e38, .greatestFiniteMagnitude, .infinity]
+        var values: [Float] = [0, .leastNonzeroMagnitude, 1e-38, 1e-10, 0.5, 1, 2, 3, 1e10, 3e38, .greatestFiniteMagnitude, .infinity]
         for k in 0 ..< 1000 { values.append(Float(k) * 0.37 + Float(k * k) * 1e-3) }
         while values.count % 8 != 0 { values.append(7) }
         for start in stride(from: 0, to: values.count, by: 8) {
@@ -43,6 +43,23 @@ struct KernelsTests {
             let r = squareRoot8(v)
             for k in 0 ..< 8 { #expect(r[k].bitPattern == values[start + k].squareRoot().bitPattern) }
         }
+    }
+
+    @Test("exp8 is the correctly rounded e^x (double exp rounded once) on a dense grid, with ±∞/0 at the ends")
+    func vectorExp() {
+        var xs: [Float] = [0, 1, -1, 88.72, 88.73, 89, 1000, -87.3, -103.9, -104, -1000, .infinity, -.infinity,
+                           log(Float(1e-4)), log(Float(1e-3)), log(Float(1e-2))]
+        for k in 0 ..< 200_000 { xs.append(-104 + Float(k) * (193 / 200_000)) }
+        while xs.count % 8 != 0 { xs.append(0) }
+        var mismatches = 0
+        for start in stride(from: 0, to: xs.count, by: 8) {
+            let y = exp8(V8(xs[start ..< start + 8]))
+            for k in 0 ..< 8 where y[k].bitPattern != Float(exp(Double(xs[start + k]))).bitPattern { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+        #expect(stepSizeFromLog(0) == 1)
+        #expect(stepSizeFromLog(89) == .infinity)
+        #expect(stepSizeFromLog(-200) == 0)
     }
 
     @Test("sign of 0 is 0 and of ±x is ±1 (both Lion rules)")
@@ -115,7 +132,7 @@ struct KernelsTests {
                 } } }
             }
             #expect(ok)
-            #expect(na[0] == exp(nb[0]))
+            #expect(na[0] == Float(exp(Double(nb[0]))))
             beta = nb; m = nm; v = nv
             out.append(beta[0])
         }
@@ -189,13 +206,16 @@ struct KernelsTests {
     func metaPassDetectsOverflow() {
         var nb = [Float](repeating: 0, count: 9), nm = nb, nv = nb, na = nb
         let z = [Float](repeating: -1e30, count: 9), beta = [Float](repeating: 0, count: 9), zero = beta
-        let ok = nb.withUnsafeMutableBufferPointer { nbp in nm.withUnsafeMutableBufferPointer { nmp in
-            nv.withUnsafeMutableBufferPointer { nvp in na.withUnsafeMutableBufferPointer { nap in
-                runMetaPass(.sgd(SGDMeta(common: MetaCommon(eta: 1e10, metaWeightDecay: 0))), MetaBuffers(
-                    z: z, beta: beta, m: zero, v: zero, nextBeta: nbp.baseAddress!, nextM: nmp.baseAddress!,
-                    nextV: nvp.baseAddress!, nextAlpha: nap.baseAddress!, count: 9))
+        let ok = z.withUnsafeBufferPointer { zp in beta.withUnsafeBufferPointer { bp in zero.withUnsafeBufferPointer { op in
+            nb.withUnsafeMutableBufferPointer { nbp in nm.withUnsafeMutableBufferPointer { nmp in
+                nv.withUnsafeMutableBufferPointer { nvp in na.withUnsafeMutableBufferPointer { nap in
+                    runMetaPass(.sgd(SGDMeta(common: MetaCommon(eta: 1e10, metaWeightDecay: 0))), MetaBuffers(
+                        z: zp.baseAddress!, beta: bp.baseAddress!, m: op.baseAddress!, v: op.baseAddress!,
+                        nextBeta: nbp.baseAddress!, nextM: nmp.baseAddress!, nextV: nvp.baseAddress!,
+                        nextAlpha: nap.baseAddress!, count: 9))
+                } }
             } }
-        } }
+        } } }
         #expect(!ok)
     }
 
