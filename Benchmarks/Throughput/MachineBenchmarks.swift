@@ -5,8 +5,42 @@ import Foundation
 enum MachineBenchmarks {
     struct Result: Codable {
         var peakGflops: Double
+        /// Elements per second of d = m / sqrt(x) on L1-resident SIMD8 data (exact sqrt and division, as faithful
+        /// AdamW/RMSProp/Adam need them).
+        var sqrtDivisionsPerSecond: Double
         var bandwidth: [BandwidthPoint]
-        enum CodingKeys: String, CodingKey { case peakGflops = "peak_gflops_fp32", bandwidth }
+        enum CodingKeys: String, CodingKey {
+            case peakGflops = "peak_gflops_fp32", sqrtDivisionsPerSecond = "sqrt_divisions_per_second", bandwidth
+        }
+    }
+
+    /// 8 independent chains of y = m / sqrt(y + c) on SIMD8 vectors.
+    @inline(never)
+    static func sqrtDivisionKernel(iterations: Int, seed: Float) -> Float {
+        var y0 = SIMD8<Float>(repeating: seed), y1 = y0 + 1, y2 = y0 + 2, y3 = y0 + 3
+        var y4 = y0 + 4, y5 = y0 + 5, y6 = y0 + 6, y7 = y0 + 7
+        let m = SIMD8<Float>(repeating: 1.5), c = SIMD8<Float>(repeating: 1)
+        for _ in 0..<iterations {
+            y0 = m / (y0 + c).squareRoot(); y1 = m / (y1 + c).squareRoot()
+            y2 = m / (y2 + c).squareRoot(); y3 = m / (y3 + c).squareRoot()
+            y4 = m / (y4 + c).squareRoot(); y5 = m / (y5 + c).squareRoot()
+            y6 = m / (y6 + c).squareRoot(); y7 = m / (y7 + c).squareRoot()
+        }
+        return (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7).sum()
+    }
+
+    static func sqrtDivisions() -> Double {
+        let iterations = 2_000_000
+        var best = 0.0
+        let clock = ContinuousClock()
+        var sink: Float = 0
+        for r in 0..<5 {
+            let start = clock.now
+            sink += sqrtDivisionKernel(iterations: iterations, seed: Float(r))
+            best = max(best, Double(iterations * 64) / (clock.now - start).seconds)
+        }
+        if sink == .infinity { print("") }
+        return best
     }
 
     struct BandwidthPoint: Codable {
@@ -117,6 +151,7 @@ enum MachineBenchmarks {
 
     static func run() -> Result {
         let sizes = [16 << 10, 192 << 10, 384 << 10, 2 << 20, 6 << 20, 12 << 20, 48 << 20, 256 << 20]
-        return Result(peakGflops: peakGflops(), bandwidth: sizes.map(bandwidth(bytes:)))
+        return Result(peakGflops: peakGflops(), sqrtDivisionsPerSecond: sqrtDivisions(),
+                      bandwidth: sizes.map(bandwidth(bytes:)))
     }
 }

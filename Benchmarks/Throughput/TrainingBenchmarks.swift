@@ -8,7 +8,9 @@ import Streams
 /// Batch-1 training throughput on one core: forward + loss + backward + optimizer step on a fixed random input,
 /// the work of one online step without the stream (which `runner` cases include).
 struct TrainingCase {
+    enum Part { case full, networkOnly, optimizerOnly }
     var name: String
+    var part: Part = .full
     var model: ModelSpec
     var input: InputShape
     var classes: Int
@@ -55,6 +57,13 @@ enum TrainingBenchmarks {
                          optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+fixed", model: .simpleCNN, input: cifar, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
+            // Breakdown of the first case: forward + loss + backward alone, and the optimizer step alone.
+            TrainingCase(name: "part/mlp-784-256-256-10/network-only", part: .networkOnly, model: mlp, input: mnist,
+                         classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
+            TrainingCase(name: "part/mlp-784-256-256-10/adamw+adam-optimizer-only", part: .optimizerOnly, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
+            TrainingCase(name: "part/simple-cnn-3x32x32/network-only", part: .networkOnly, model: .simpleCNN,
+                         input: cifar, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
         ]
     }
 
@@ -78,8 +87,13 @@ enum TrainingBenchmarks {
         func step() {
             let x = UnsafeBufferPointer(rebasing: inputs[(index & 15) * size ..< ((index & 15) + 1) * size])
             label[0] = Int32(index % c.classes)
-            let loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1)
-            optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss)
+            var loss: Float = 1
+            if c.part != .optimizerOnly || index < 16 {
+                loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1)
+            }
+            if c.part != .networkOnly {
+                optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss)
+            }
             index += 1
         }
         for _ in 0..<warmup { step() }

@@ -127,6 +127,7 @@ func machine(_ arguments: ArraySlice<String>) {
     }
     let result = MachineBenchmarks.run()
     print(String(format: "peak FP32 FMA: %.1f GFLOP/s (one core)", result.peakGflops))
+    print(String(format: "m / sqrt(x), exact, SIMD8: %.2f G elements/s", result.sqrtDivisionsPerSecond / 1e9))
     for point in result.bandwidth {
         print(String(format: "working set %9d KiB: read %6.1f GB/s, triad %6.1f GB/s", point.workingSetBytes / 1024,
                      point.readGBps, point.triadGBps))

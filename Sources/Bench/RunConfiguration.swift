@@ -52,6 +52,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var mode: String = "faithful"
     /// Multiplies α = exp(β): constant, linear, cosine, warmup-cosine:W, step:EVERY:FACTOR.
     public var schedule: String = "constant"
+    /// Subnormal float32 values in the optimizer step: `flush` (fast, default) or `exact` (IEEE, as PyTorch's CPU
+    /// default).
+    public var subnormals: String = "flush"
 
     // Measurement
     /// Curve bin width in optimizer steps.
@@ -71,7 +74,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case metaStepSize = "meta_step_size", gamma
         case metaMomentum = "meta_momentum", metaNormalizer = "meta_normalizer"
         case metaLionInterpolation = "meta_lion_interpolation", metaWeightDecay = "meta_weight_decay"
-        case granularity, mode, schedule
+        case granularity, mode, schedule, subnormals
         case logEvery = "log_every", testSamples = "test_samples"
     }
 
@@ -106,6 +109,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         granularity = try c.decodeIfPresent(String.self, forKey: .granularity) ?? d.granularity
         mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? d.mode
         schedule = try c.decodeIfPresent(String.self, forKey: .schedule) ?? d.schedule
+        subnormals = try c.decodeIfPresent(String.self, forKey: .subnormals) ?? d.subnormals
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
         testSamples = try c.decodeIfPresent(Int.self, forKey: .testSamples) ?? d.testSamples
     }
@@ -126,6 +130,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         try c.encode(metaLionInterpolation, forKey: .metaLionInterpolation)
         try c.encode(metaWeightDecay, forKey: .metaWeightDecay); try c.encode(granularity, forKey: .granularity)
         try c.encode(mode, forKey: .mode); try c.encode(schedule, forKey: .schedule)
+        try c.encode(subnormals, forKey: .subnormals)
         try c.encode(logEvery, forKey: .logEvery); try c.encode(testSamples, forKey: .testSamples)
     }
 

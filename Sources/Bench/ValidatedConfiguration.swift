@@ -65,6 +65,7 @@ public struct ValidatedConfiguration: Sendable {
             o.granularity = try Granularity(parsing: c.granularity)
             o.mode = try OptimizerMode(parsing: c.mode)
             o.schedule = try Schedule(parsing: c.schedule)
+            o.subnormals = try SubnormalHandling(parsing: c.subnormals)
             try o.schedule.validate()
         } catch let error as OptimizerError {
             throw SettingError.invalid(error.description)
@@ -96,6 +97,7 @@ public struct ValidatedConfiguration: Sendable {
         c.meta = resolved.meta.rawValue
         c.granularity = resolved.granularity.description
         c.schedule = resolved.schedule.description
+        c.subnormals = resolved.subnormals.rawValue
         c.model = model.description
         if streamKind != .classIncremental && c.taskLength == nil { c.taskLength = 5000 }
         if streamKind != .classIncremental && c.classesPerTask != nil {

