@@ -1,4 +1,5 @@
 import Foundation
+import Streams
 
 /// A suite: named groups of run configurations, grids and seeds. File format: JSON with `//` line comments
 /// (see Benchmarks/suites/*.json for commented examples):
@@ -46,7 +47,7 @@ public struct SuiteFile: Sendable, Equatable {
     public var groups: [Group]
     /// Digest (FNV-1a 64) of the comment-stripped file text plus any `--set` overrides, recorded in summaries.
     public var digest: String {
-        overrides.isEmpty ? fileDigest : fnv1a(fileDigest + "|" + overrides.joined(separator: "|"))
+        overrides.isEmpty ? fileDigest : fnv1a64Hex(fileDigest + "|" + overrides.joined(separator: "|"))
     }
     public var fileDigest: String
     /// `KEY=VALUE` overrides applied on the command line (`mobench suite --set`).
@@ -143,7 +144,7 @@ public struct SuiteFile: Sendable, Equatable {
             throw SettingError.invalid("\(source): duplicate group names")
         }
         return SuiteFile(name: name, description: description, seeds: seeds, settings: settings, groups: groups,
-                         fileDigest: fnv1a(stripped))
+                         fileDigest: fnv1a64Hex(stripped))
     }
 
     private static func checkKeys(_ object: [String: JSONValue], _ allowed: Set<String>, _ context: String) throws {
@@ -225,11 +226,4 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable, CustomStringConv
         default: return jsonText
         }
     }
-}
-
-func fnv1a(_ text: String) -> String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-    let hex = String(hash, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
 }

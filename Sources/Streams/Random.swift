@@ -145,3 +145,12 @@ public struct MersenneTwister19937: Sendable {
         return values
     }
 }
+
+/// FNV-1a 64 (offset 0xcbf29ce484222325, prime 0x100000001b3) of the UTF-8 bytes of `text`, as 16 lowercase hex
+/// digits. Used for stream fingerprints and suite digests.
+public func fnv1a64Hex(_ text: String) -> String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}

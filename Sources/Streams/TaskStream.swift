@@ -132,12 +132,7 @@ public final class TaskStream {
     }
 
     static func fingerprint(dataset: Dataset, spec: StreamSpec, taskLength: Int) -> String {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in fingerprintText(dataset: dataset, spec: spec, taskLength: taskLength).utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        fnv1a64Hex(fingerprintText(dataset: dataset, spec: spec, taskLength: taskLength))
     }
 
     // MARK: Samples
