@@ -6,11 +6,13 @@ import Networks
 import Streams
 
 /// Batch-1 training throughput on one core: forward + loss + backward + optimizer step on a fixed random input,
-/// the work of one online step without the stream (which `runner` cases include).
+/// the work of one online step without the stream. Like the runner, cases hand the linear layers' weight gradients
+/// to the optimizer as outer products unless `denseGradient` (the materialised gradient, for comparison).
 struct TrainingCase {
     enum Part { case full, networkOnly, optimizerOnly }
     var name: String
     var part: Part = .full
+    var denseGradient = false
     var model: ModelSpec
     var input: InputShape
     var classes: Int
@@ -47,6 +49,8 @@ enum TrainingBenchmarks {
         return [
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam)),
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/dense-gradient", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+fixed", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
             TrainingCase(name: "mlp-784-256-256-10/lion+lion/scalar", model: mlp, input: mnist, classes: 10,
@@ -55,6 +59,8 @@ enum TrainingBenchmarks {
                          optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers)),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+adam/scalar", model: .simpleCNN, input: cifar, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam)),
+            TrainingCase(name: "simple-cnn-3x32x32/adamw+adam/scalar/dense-gradient", denseGradient: true,
+                         model: .simpleCNN, input: cifar, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+fixed", model: .simpleCNN, input: cifar, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
             // Breakdown of the first case: forward + loss + backward alone, and the optimizer step alone.
@@ -73,6 +79,7 @@ enum TrainingBenchmarks {
         let network = try Network(spec: c.model, input: c.input, classes: c.classes, maxBatchSize: 1)
         var generator = RandomKey.generator(seed: 0, domain: .initialisation)
         network.initialize(using: &generator)
+        let outerProducts = network.outerProductGradients
         let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
         let optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
         let size = c.input.channels * c.input.height * c.input.width
@@ -89,10 +96,17 @@ enum TrainingBenchmarks {
             label[0] = Int32(index % c.classes)
             var loss: Float = 1
             if c.part != .optimizerOnly || index < 16 {
-                loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1)
+                loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1,
+                                         weightGradients: c.denseGradient ? .dense : .outerProducts)
             }
             if c.part != .networkOnly {
-                optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss)
+                if c.denseGradient {
+                    optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
+                                   loss: loss)
+                } else {
+                    optimizer.step(weights: network.parameters, gradients: network.gradients,
+                                   outerProducts: outerProducts, loss: loss)
+                }
             }
             index += 1
         }

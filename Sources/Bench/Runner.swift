@@ -142,6 +142,7 @@ public final class Run {
         var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
         defer { inputs.deallocate(); labels.deallocate(); logStepSizes.deallocate() }
 
+        let outerProducts = batch == 1 && !network.computesDiagonalHessian ? network.outerProductGradients : nil
         let clock = ContinuousClock()
         let started = clock.now
         var divergedAt: Int? = nil
@@ -163,10 +164,20 @@ public final class Run {
                 labels[b] = Int32(sample.label)
                 stream.writeInput(for: sample, into: UnsafeMutableBufferPointer(rebasing: inputs[(b * sampleSize)...]))
             }
-            let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels), batchSize: batch)
             if trace != nil { optimizer.logStepSizes(into: logStepSizes) }
-            let updated = optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
+            let updated: Bool, loss: Float
+            if let outerProducts {
+                // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.
+                loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
+                                         batchSize: 1, weightGradients: .outerProducts)
+                updated = optimizer.step(weights: network.parameters, gradients: network.gradients,
+                                         outerProducts: outerProducts, loss: loss)
+            } else {
+                loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
+                                         batchSize: batch)
+                updated = optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
                                          loss: loss, diagonalHessian: network.diagonalHessian)
+            }
             if !updated {
                 divergedAt = step + 1
                 break
@@ -258,5 +269,15 @@ public final class Run {
             stepSizeGroups: stepSizeColumns.groupNames,
             finalLogStepSizes: stepSizeColumns.finalLogStepSizes(optimizer: optimizer),
             wallSeconds: wallSeconds, stepsPerSecond: wallSeconds > 0 ? Double(stepsThisSession) / wallSeconds : 0)
+    }
+}
+
+extension Network {
+    /// The network's factored batch-1 weight gradients (``Network/outerProductBlocks``) as the optimizer takes them.
+    public var outerProductGradients: [OuterProductGradient] {
+        outerProductBlocks.map {
+            OuterProductGradient(offset: $0.offset, rows: $0.rows, columns: $0.columns, rowFactors: $0.rowFactors,
+                                 columnFactors: $0.columnFactors)
+        }
     }
 }

@@ -275,13 +275,14 @@ func fusedLanes<R: BaseDirection>(
     return hg
 }
 
-/// Fused update of `count` elements from `offset` that all use step size `a`; returns Σ h_old·g over them.
+/// Fused update of `count` elements from `offset` that all use step size `a`, with the gradient read from `g`
+/// (the same flat layout); adds h_old·g into the lanes of `acc`. Lane k of `acc` receives the elements
+/// offset + 8j + k, so a segment processed as consecutive runs whose boundaries are multiples of 8 from its start
+/// accumulates exactly as one run; only the last run of a segment may end in a partial vector.
 @inline(__always)
-func fusedUniformSegment<R: BaseDirection>(
-    _ rule: R, _ b: BaseBuffers, offset: Int, count: Int, a: Float, decay: Float, kappa: Float
-) -> Float {
-    let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
-    var acc = V8()
+func fusedDenseRun<R: BaseDirection>(
+    _ rule: R, _ b: BaseBuffers, offset: Int, count: Int, a av: V8, decay dv: V8, kappa kv: V8, acc: inout V8
+) {
     var i = offset
     let end = offset + count
     while i + 8 <= end {
@@ -308,7 +309,99 @@ func fusedUniformSegment<R: BaseDirection>(
         if R.usesFirstMoment { storePartial(b.m, i, n, m) }
         if R.usesSecondMoment { storePartial(b.v, i, n, v) }
     }
+}
+
+/// Fused update of rows `firstRow ..< endRow` of an outer-product block, forming each gradient vector on the fly
+/// as rowFactor·columnFactors (+0 for a row whose factor is 0), exactly the values the dense gradient would hold.
+/// `block.columns` is a multiple of 8 (checked by the caller), so every row is whole vectors.
+@inline(__always)
+func fusedOuterProductRows<R: BaseDirection>(
+    _ rule: R, _ b: BaseBuffers, _ block: OuterProductGradient, firstRow: Int, endRow: Int,
+    a av: V8, decay dv: V8, kappa kv: V8, acc: inout V8
+) {
+    let n = block.columns
+    let x = block.columnFactors
+    for r in firstRow ..< endRow {
+        let factor = block.rowFactors[r]
+        let s = V8(repeating: factor)
+        let zeroRow = factor == 0
+        var i = block.offset + r * n
+        var c = 0
+        while c < n {
+            let g = zeroRow ? V8() : s * load8(x, c)
+            var w = load8(b.w, i), h = load8(b.h, i)
+            var m = R.usesFirstMoment ? load8(b.m, i) : V8()
+            var v = R.usesSecondMoment ? load8(b.v, i) : V8()
+            acc += fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: av, decay: dv, kappa: kv)
+            store8(b.w, i, w)
+            store8(b.h, i, h)
+            if R.usesFirstMoment { store8(b.m, i, m) }
+            if R.usesSecondMoment { store8(b.v, i, v) }
+            i += 8
+            c += 8
+        }
+    }
+}
+
+/// Fused update of `count` elements from `offset` that all use step size `a`; returns Σ h_old·g over them.
+@inline(__always)
+func fusedUniformSegment<R: BaseDirection>(
+    _ rule: R, _ b: BaseBuffers, offset: Int, count: Int, a: Float, decay: Float, kappa: Float
+) -> Float {
+    var acc = V8()
+    fusedDenseRun(rule, b, offset: offset, count: count, a: V8(repeating: a), decay: V8(repeating: decay),
+                  kappa: V8(repeating: kappa), acc: &acc)
     return horizontalSum(acc)
+}
+
+/// Like ``fusedUniformSegment(_:_:offset:count:a:decay:kappa:)`` for a segment that overlaps outer-product blocks
+/// (sorted, non-overlapping, aligned as ``outerProductsAlign(_:segments:)`` checks): dense runs read `b.g`,
+/// block rows form their gradient from the factors; same lanes, same order, same sum.
+@inline(__always)
+func fusedFactoredSegment<R: BaseDirection>(
+    _ rule: R, _ b: BaseBuffers, _ blocks: UnsafeBufferPointer<OuterProductGradient>, offset: Int, count: Int,
+    a: Float, decay: Float, kappa: Float
+) -> Float {
+    let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
+    var acc = V8()
+    var position = offset
+    let end = offset + count
+    for block in blocks {
+        let blockEnd = block.offset + block.rows * block.columns
+        if blockEnd <= position { continue }
+        if block.offset >= end { break }
+        let start = max(block.offset, position), stop = min(blockEnd, end)
+        if start > position {
+            fusedDenseRun(rule, b, offset: position, count: start - position, a: av, decay: dv, kappa: kv, acc: &acc)
+        }
+        fusedOuterProductRows(rule, b, block, firstRow: (start - block.offset) / block.columns,
+                              endRow: (stop - block.offset) / block.columns, a: av, decay: dv, kappa: kv, acc: &acc)
+        position = stop
+    }
+    if position < end {
+        fusedDenseRun(rule, b, offset: position, count: end - position, a: av, decay: dv, kappa: kv, acc: &acc)
+    }
+    return horizontalSum(acc)
+}
+
+/// True when every segment can be processed run by run with the lanes of a single pass: each part of a block
+/// inside a segment is whole rows of whole vectors (columns a multiple of 8) starting a multiple of 8 elements
+/// after the segment's start.
+func outerProductsAlign(_ blocks: UnsafeBufferPointer<OuterProductGradient>, segments: UnsafeMutableBufferPointer<Segment>) -> Bool {
+    for block in blocks where block.columns % 8 != 0 { return false }
+    for s in segments {
+        let end = s.offset + s.count
+        for block in blocks {
+            let blockEnd = block.offset + block.rows * block.columns
+            if blockEnd <= s.offset || block.offset >= end { continue }
+            let start = max(block.offset, s.offset), stop = min(blockEnd, end)
+            if (start - s.offset) % 8 != 0 || (start - block.offset) % block.columns != 0
+                || (stop - block.offset) % block.columns != 0 {
+                return false
+            }
+        }
+    }
+    return true
 }
 
 /// Fused update with one step size per element (weightwise): a = alpha[i]·factor, decay = γ·(1 − κ·a);
@@ -689,6 +782,33 @@ func basePass<R: BaseDirection>(_ rule: R, _ buffers: BaseBuffers, _ plan: BaseP
             plan.z[s.group] = fusedUniformSegment(rule, buffers, offset: s.offset, count: s.count, a: a, decay: decay,
                                                   kappa: plan.kappa)
         }
+    }
+}
+
+/// One fused base pass over all parameters whose gradient is partly given as outer products (segments only).
+func runFactoredBasePass(_ kernel: BaseKernel, _ buffers: BaseBuffers, _ plan: BasePassPlan,
+                         _ blocks: UnsafeBufferPointer<OuterProductGradient>) {
+    switch kernel {
+    case .sgd: factoredBasePass(SGDDirection(), buffers, plan, blocks)
+    case .sgdmFaithful(let r): factoredBasePass(r, buffers, plan, blocks)
+    case .sgdmStandard(let r): factoredBasePass(r, buffers, plan, blocks)
+    case .rmspropFaithful(let r): factoredBasePass(r, buffers, plan, blocks)
+    case .rmspropStandard(let r): factoredBasePass(r, buffers, plan, blocks)
+    case .adamwFaithful(let r): factoredBasePass(r, buffers, plan, blocks)
+    case .adamwStandard(let r): factoredBasePass(r, buffers, plan, blocks)
+    case .lion(let r): factoredBasePass(r, buffers, plan, blocks)
+    }
+}
+
+@inline(__always)
+func factoredBasePass<R: BaseDirection>(_ rule: R, _ buffers: BaseBuffers, _ plan: BasePassPlan,
+                                        _ blocks: UnsafeBufferPointer<OuterProductGradient>) {
+    precondition(!plan.elementwise)
+    for s in plan.segments {
+        let a = plan.alpha[s.group] * plan.factor
+        let decay = plan.gamma * (1 - plan.kappa * a)
+        plan.z[s.group] = fusedFactoredSegment(rule, buffers, blocks, offset: s.offset, count: s.count, a: a,
+                                               decay: decay, kappa: plan.kappa)
     }
 }
 

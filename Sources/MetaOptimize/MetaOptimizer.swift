@@ -49,6 +49,9 @@ public final class MetaOptimizer {
     /// 1-based number of the step at which the run diverged, or nil.
     public internal(set) var divergedAtStep: Int?
     public internal(set) var divergenceReason: DivergenceReason?
+    /// Whether the last ``step(weights:gradients:outerProducts:loss:)`` formed the outer products inside its pass
+    /// (false when it materialised them and ran the dense step).
+    public internal(set) var lastStepFormedOuterProducts = false
 
     let layout: StepSizeLayout
     let hasDiagonalHessian: Bool
@@ -171,55 +174,125 @@ public final class MetaOptimizer {
         guard let w = weights.baseAddress, let g = gradients.baseAddress else { return false }
         guard allFinite(g, count: parameterCount) else { return diverge(at: t, .nonFiniteGradient) }
         let buffers = BaseBuffers(w: w, g: g, h: h, m: m, v: v)
-        let factor = Float(configuration.schedule.factor(step: stepsTaken, totalSteps: totalSteps))
 
         if configuration.meta == .idbd {
             guard let hess = diagonalHessian?.baseAddress, diagonalHessian?.count == parameterCount else {
                 preconditionFailure("meta idbd: expected a diagonal Hessian of \(parameterCount) values")
             }
             guard allFinite(hess, count: parameterCount) else { return diverge(at: t, .nonFiniteHessian) }
-            return idbdStep(buffers, hessian: hess, factor: factor, t: t)
+            return idbdStep(buffers, hessian: hess, factor: basePassPlan.factor, t: t)
         }
 
         // Base update (fused with z and the trace).
-        let c = configuration
-        let kernel: BaseKernel
-        switch (c.base, c.mode) {
-        case (.sgd, _):
-            kernel = .sgd
-        case (.sgdm, .faithful):
-            kernel = .sgdmFaithful(SGDmFaithfulDirection(rho: c.momentum!))
-        case (.sgdm, .standard):
-            kernel = .sgdmStandard(SGDmStandardDirection(rho: c.momentum!))
-        case (.rmsprop, .faithful):
-            basePower *= c.normalizer!
-            kernel = .rmspropFaithful(RMSPropFaithfulDirection(lambda: c.normalizer!,
-                                                               mu: (1 - c.normalizer!) / (1 - basePower)))
-        case (.rmsprop, .standard):
-            basePower *= c.normalizer!
-            kernel = .rmspropStandard(RMSPropStandardDirection(lambda: c.normalizer!))
-        case (.adamw, .faithful):
-            basePower *= c.normalizer!
-            baseMomentumPower *= c.momentum!
-            kernel = .adamwFaithful(AdamWFaithfulDirection(rho: c.momentum!, lambda: c.normalizer!,
-                                                           mu: (1 - c.normalizer!) / (1 - basePower)))
-        case (.adamw, .standard):
-            basePower *= c.normalizer!
-            baseMomentumPower *= c.momentum!
-            kernel = .adamwStandard(AdamWStandardDirection(rho: c.momentum!, lambda: c.normalizer!,
-                                                           rhoPower: baseMomentumPower, lambdaPower: basePower))
-        case (.lion, _):
-            kernel = .lion(LionDirection(interpolation: c.lionInterpolation!, rho: c.momentum!))
-        }
-        runBasePass(kernel, buffers, BasePassPlan(
-            elementwise: layout.elementwise, segments: segments, alpha: alpha, z: z, parameterCount: parameterCount,
-            factor: factor, gamma: gammaF, kappa: kappaF))
-        stepsTaken = t
+        runBasePass(advanceBaseKernel(), buffers, basePassPlan)
+        return finishStep(t: t)
+    }
 
+    /// One optimizer step with the gradient partly in factored form: exactly
+    /// ``step(weights:gradients:loss:diagonalHessian:)`` on the gradient whose `outerProducts` regions hold
+    /// rowFactors[r]·columnFactors[c] (+0 for rows whose factor is 0) and whose other elements are in `gradients`
+    /// (same results, bit for bit). For step-size segments aligned with the blocks (whole rows, row lengths and
+    /// block starts multiples of 8 inside each segment: the networks of this package with batch size 1) the
+    /// products are formed inside the fused pass, so the block gradients are never written or read back; otherwise
+    /// (weightwise, IDBD, odd widths, or factors whose products could overflow) the blocks are first written into
+    /// `gradients` and the dense step runs.
+    ///
+    /// - Parameters:
+    ///   - gradients: full-length buffer holding every gradient element outside the blocks (the blocks' regions
+    ///     are ignored, and overwritten when the step materialises them).
+    ///   - outerProducts: blocks sorted by offset, not overlapping, inside the parameter range.
+    /// - Returns: as ``step(weights:gradients:loss:diagonalHessian:)``.
+    @discardableResult
+    public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
+                     outerProducts: [OuterProductGradient], loss: Float) -> Bool {
+        guard divergedAtStep == nil else { return false }
+        precondition(weights.count == parameterCount, "weights: expected \(parameterCount) values, found \(weights.count)")
+        precondition(gradients.count == parameterCount,
+                     "gradients: expected \(parameterCount) values, found \(gradients.count)")
+        var previousEnd = 0
+        for block in outerProducts {
+            precondition(block.rows >= 1 && block.columns >= 1 && block.offset >= previousEnd
+                         && block.offset + block.rows * block.columns <= parameterCount,
+                         "outerProducts: blocks must be non-empty, sorted, disjoint and inside the parameters")
+            previousEnd = block.offset + block.rows * block.columns
+        }
+        return outerProducts.withUnsafeBufferPointer { blocks in
+            let flushing = configuration.subnormals == .flush
+            let fused = !layout.elementwise && configuration.meta != .idbd
+                && outerProductsAlign(blocks, segments: segments)
+                && blocks.allSatisfy { outerProductIsFusable($0, flushing: flushing) }
+            lastStepFormedOuterProducts = fused
+            if !fused {
+                for block in blocks { materialize(block, into: gradients.baseAddress!) }
+                return step(weights: weights, gradients: UnsafeBufferPointer(gradients), loss: loss)
+            }
+            let floatingPointEnvironment = flushing ? SubnormalFlush.begin() : nil
+            defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
+            let t = stepsTaken + 1
+            guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
+            guard let w = weights.baseAddress, let g = gradients.baseAddress else { return false }
+            // The elements outside the blocks must be finite; inside, productsAreFinite has shown they are.
+            var position = 0
+            for block in blocks {
+                guard allFinite(g + position, count: block.offset - position) else {
+                    return diverge(at: t, .nonFiniteGradient)
+                }
+                position = block.offset + block.rows * block.columns
+            }
+            guard allFinite(g + position, count: parameterCount - position) else {
+                return diverge(at: t, .nonFiniteGradient)
+            }
+            runFactoredBasePass(advanceBaseKernel(), BaseBuffers(w: w, g: g, h: h, m: m, v: v), basePassPlan, blocks)
+            return finishStep(t: t)
+        }
+    }
+
+    /// After the base pass: counts the step, checks z, runs the meta update.
+    private func finishStep(t: Int) -> Bool {
+        stepsTaken = t
         if !layout.elementwise {
             for j in 0 ..< groupCount where !z[j].isFinite { return diverge(at: t, .nonFiniteMetaGradient) }
         }
         return metaUpdate(t: t)
+    }
+
+    /// The base rule's kernel for the next step; advances the bias-correction powers λ^t, ρ^t.
+    private func advanceBaseKernel() -> BaseKernel {
+        let c = configuration
+        switch (c.base, c.mode) {
+        case (.sgd, _):
+            return .sgd
+        case (.sgdm, .faithful):
+            return .sgdmFaithful(SGDmFaithfulDirection(rho: c.momentum!))
+        case (.sgdm, .standard):
+            return .sgdmStandard(SGDmStandardDirection(rho: c.momentum!))
+        case (.rmsprop, .faithful):
+            basePower *= c.normalizer!
+            return .rmspropFaithful(RMSPropFaithfulDirection(lambda: c.normalizer!,
+                                                               mu: (1 - c.normalizer!) / (1 - basePower)))
+        case (.rmsprop, .standard):
+            basePower *= c.normalizer!
+            return .rmspropStandard(RMSPropStandardDirection(lambda: c.normalizer!))
+        case (.adamw, .faithful):
+            basePower *= c.normalizer!
+            baseMomentumPower *= c.momentum!
+            return .adamwFaithful(AdamWFaithfulDirection(rho: c.momentum!, lambda: c.normalizer!,
+                                                           mu: (1 - c.normalizer!) / (1 - basePower)))
+        case (.adamw, .standard):
+            basePower *= c.normalizer!
+            baseMomentumPower *= c.momentum!
+            return .adamwStandard(AdamWStandardDirection(rho: c.momentum!, lambda: c.normalizer!,
+                                                           rhoPower: baseMomentumPower, lambdaPower: basePower))
+        case (.lion, _):
+            return .lion(LionDirection(interpolation: c.lionInterpolation!, rho: c.momentum!))
+        }
+    }
+
+    private var basePassPlan: BasePassPlan {
+        BasePassPlan(elementwise: layout.elementwise, segments: segments, alpha: alpha, z: z,
+                     parameterCount: parameterCount,
+                     factor: Float(configuration.schedule.factor(step: stepsTaken, totalSteps: totalSteps)),
+                     gamma: gammaF, kappa: kappaF)
     }
 
     /// Runs the meta rule into the next buffers and commits them when every new value is finite.

@@ -190,12 +190,13 @@ enum Kernels {
 
     /// Backward of a linear layer given `delta = ∂L/∂y` (already masked by any following activation):
     /// `weightGrad[o, i] = Σ_b delta[b, o]·x[b, i]`, `biasGrad[o] = Σ_b delta[b, o]` (both overwritten), and, when
-    /// `inputGrad` is given, `inputGrad[b, i] = Σ_o delta[b, o]·weight[o, i]` (overwritten).
+    /// `inputGrad` is given, `inputGrad[b, i] = Σ_o delta[b, o]·weight[o, i]` (overwritten). A nil `weightGrad`
+    /// (batch 1 only) leaves the weight gradient in factored form, `delta` ⊗ `x`.
     static func linearBackward(
         x: UnsafePointer<Float>, batch: Int, inCount n: Int,
         weight w: UnsafePointer<Float>, outCount m: Int,
         delta d: UnsafePointer<Float>,
-        weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>,
+        weightGrad dw: UnsafeMutablePointer<Float>?, biasGrad db: UnsafeMutablePointer<Float>,
         inputGrad dx: UnsafeMutablePointer<Float>?
     ) {
         for o in 0..<m {
@@ -207,79 +208,28 @@ enum Kernels {
             linearBackwardSingle(x: x, inCount: n, weight: w, outCount: m, delta: d, weightGrad: dw, inputGrad: dx)
             return
         }
+        guard let dw else { preconditionFailure("a factored weight gradient needs batch size 1") }
         linearWeightGradientBatch(x: x, batch: batch, inCount: n, outCount: m, delta: d, weightGrad: dw)
         if let dx {
             linearInputGradientBatch(batch: batch, inCount: n, weight: w, outCount: m, delta: d, inputGrad: dx)
         }
     }
 
-    /// Batch-1 backward: one pass over the weight rows computes the outer product `dW = δ xᵀ` and accumulates
-    /// `dx += δ_o · W[o, :]`. Blocks of four rows whose deltas are all zero (dead ReLUs) only write zeros.
-    private static func linearBackwardSingle(
-        x: UnsafePointer<Float>, inCount n: Int, weight w: UnsafePointer<Float>, outCount m: Int,
-        delta d: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>,
-        inputGrad dx: UnsafeMutablePointer<Float>?
+    /// The batch-1 weight gradient as an explicit outer product: `out[r, c] = rowFactors[r]·columnFactors[c]`
+    /// (one Float32 product), and exactly +0 for the whole row when `rowFactors[r] == 0` (a dead ReLU unit).
+    /// This is the definition of ``OuterProductBlock``; optimizers that form the product on the fly use the same rule.
+    static func outerProduct(
+        rowFactors d: UnsafePointer<Float>, rows m: Int, columnFactors x: UnsafePointer<Float>, columns n: Int,
+        into out: UnsafeMutablePointer<Float>
     ) {
         let n8 = n & ~7
-        if let dx { zeroFloats(dx, n) }
-        var o = 0
-        while o + 4 <= m {
-            let g0 = d[o], g1 = d[o + 1], g2 = d[o + 2], g3 = d[o + 3]
-            let r0 = dw + o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
-            if g0 == 0 && g1 == 0 && g2 == 0 && g3 == 0 {
-                zeroFloats(r0, 4 * n)
-                o += 4
+        for o in 0..<m {
+            let g = d[o]
+            let r = out + o * n
+            if g == 0 {
+                zeroFloats(r, n)
                 continue
             }
-            let s0 = splat(g0), s1 = splat(g1), s2 = splat(g2), s3 = splat(g3)
-            var i = 0
-            if let dx {
-                let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
-                while i < n8 {
-                    let xv = load8(x + i)
-                    store8(s0 * xv, r0 + i)
-                    store8(s1 * xv, r1 + i)
-                    store8(s2 * xv, r2 + i)
-                    store8(s3 * xv, r3 + i)
-                    var acc = load8(dx + i)
-                    acc = acc.addingProduct(s0, load8(w0 + i))
-                    acc = acc.addingProduct(s1, load8(w1 + i))
-                    acc = acc.addingProduct(s2, load8(w2 + i))
-                    acc = acc.addingProduct(s3, load8(w3 + i))
-                    store8(acc, dx + i)
-                    i += 8
-                }
-                while i < n {
-                    let xv = x[i]
-                    r0[i] = g0 * xv; r1[i] = g1 * xv; r2[i] = g2 * xv; r3[i] = g3 * xv
-                    var acc = dx[i]
-                    acc = acc.addingProduct(g0, w0[i])
-                    acc = acc.addingProduct(g1, w1[i])
-                    acc = acc.addingProduct(g2, w2[i])
-                    acc = acc.addingProduct(g3, w3[i])
-                    dx[i] = acc
-                    i += 1
-                }
-            } else {
-                while i < n8 {
-                    let xv = load8(x + i)
-                    store8(s0 * xv, r0 + i)
-                    store8(s1 * xv, r1 + i)
-                    store8(s2 * xv, r2 + i)
-                    store8(s3 * xv, r3 + i)
-                    i += 8
-                }
-                while i < n {
-                    let xv = x[i]
-                    r0[i] = g0 * xv; r1[i] = g1 * xv; r2[i] = g2 * xv; r3[i] = g3 * xv
-                    i += 1
-                }
-            }
-            o += 4
-        }
-        while o < m {
-            let g = d[o]
-            let r = dw + o * n
             let s = splat(g)
             var i = 0
             while i < n8 {
@@ -290,9 +240,57 @@ enum Kernels {
                 r[i] = g * x[i]
                 i += 1
             }
-            if let dx, g != 0 {
+        }
+    }
+
+    /// Batch-1 backward: the weight gradient `dW = δ xᵀ` (see `outerProduct`; skipped when `dw` is nil because the
+    /// caller takes it in factored form) and `dx = Σ_o δ_o · W[o, :]`, four rows at a time in a fixed order;
+    /// blocks of four rows whose deltas are all zero (dead ReLUs) are skipped.
+    private static func linearBackwardSingle(
+        x: UnsafePointer<Float>, inCount n: Int, weight w: UnsafePointer<Float>, outCount m: Int,
+        delta d: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>?,
+        inputGrad dx: UnsafeMutablePointer<Float>?
+    ) {
+        if let dw { outerProduct(rowFactors: d, rows: m, columnFactors: x, columns: n, into: dw) }
+        guard let dx else { return }
+        let n8 = n & ~7
+        zeroFloats(dx, n)
+        var o = 0
+        while o + 4 <= m {
+            let g0 = d[o], g1 = d[o + 1], g2 = d[o + 2], g3 = d[o + 3]
+            if g0 == 0 && g1 == 0 && g2 == 0 && g3 == 0 {
+                o += 4
+                continue
+            }
+            let s0 = splat(g0), s1 = splat(g1), s2 = splat(g2), s3 = splat(g3)
+            let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
+            var i = 0
+            while i < n8 {
+                var acc = load8(dx + i)
+                acc = acc.addingProduct(s0, load8(w0 + i))
+                acc = acc.addingProduct(s1, load8(w1 + i))
+                acc = acc.addingProduct(s2, load8(w2 + i))
+                acc = acc.addingProduct(s3, load8(w3 + i))
+                store8(acc, dx + i)
+                i += 8
+            }
+            while i < n {
+                var acc = dx[i]
+                acc = acc.addingProduct(g0, w0[i])
+                acc = acc.addingProduct(g1, w1[i])
+                acc = acc.addingProduct(g2, w2[i])
+                acc = acc.addingProduct(g3, w3[i])
+                dx[i] = acc
+                i += 1
+            }
+            o += 4
+        }
+        while o < m {
+            let g = d[o]
+            if g != 0 {
+                let s = splat(g)
                 let wr = w + o * n
-                i = 0
+                var i = 0
                 while i < n8 {
                     store8(load8(dx + i).addingProduct(s, load8(wr + i)), dx + i)
                     i += 8

@@ -22,6 +22,10 @@ public final class Network {
     public let gradients: UnsafeMutableBufferPointer<Float>
     /// Whether `trainStep` also computes `diagonalHessian` (linear model only).
     public let computesDiagonalHessian: Bool
+    /// One block per linear layer's weight tensor, in parameter order: where its batch-1 gradient lives in factored
+    /// form after `trainStep(…, weightGradients: .outerProducts)`. The factor pointers are fixed for the network's
+    /// lifetime; their contents describe the last such step.
+    public let outerProductBlocks: [OuterProductBlock]
 
     private let arena: Arena
     private let stages: [any Stage]
@@ -30,7 +34,11 @@ public final class Network {
     private let hessian: UnsafeMutablePointer<Float>?
     private let hessianFactor: UnsafeMutablePointer<Float>?
     private let squaredInput: UnsafeMutablePointer<Float>?
+    /// The sample of the last factored step (the column factors of the first layer when it is linear).
+    private let inputCopy: UnsafeMutablePointer<Float>
     private var lastBatchSize = 0
+    /// True after a factored `trainStep`: the `outerProductBlocks` regions of `gradients` are stale.
+    public private(set) var gradientsAreFactored = false
 
     /// Builds the network with all parameters zero (call `initialize(using:)` or `loadWeights(from:)`).
     /// - Parameters:
@@ -116,8 +124,20 @@ public final class Network {
         }
         parameterInfo = infos
         parameterCount = offset
-        parameters = UnsafeMutableBufferPointer(start: arena.floats(offset), count: offset)
-        gradients = UnsafeMutableBufferPointer(start: arena.floats(offset), count: offset)
+        let inputCopy = arena.floats(inputCount)
+        self.inputCopy = inputCopy
+        var blocks: [OuterProductBlock] = []
+        for (s, stage) in stages.enumerated() {
+            guard let linear = stage as? LinearStage else { continue }
+            blocks.append(OuterProductBlock(
+                offset: linear.weightOffset, rows: linear.outputCount, columns: linear.inputCount,
+                rowFactors: UnsafePointer(linear.gradOutput),
+                columnFactors: UnsafePointer(s == 0 ? inputCopy : stages[s - 1].output)))
+        }
+        outerProductBlocks = blocks
+        let flat = arena.staggeredFloats(offset, pageOffsets: [2304, 2880])
+        parameters = UnsafeMutableBufferPointer(start: flat[0], count: offset)
+        gradients = UnsafeMutableBufferPointer(start: flat[1], count: offset)
         losses = arena.floats(maxBatchSize)
         predictions = arena.int32s(maxBatchSize)
         if computeDiagonalHessian {
@@ -172,13 +192,27 @@ public final class Network {
     /// - Parameters:
     ///   - inputs: `batchSize` samples of C·H·W Float32 values each (C, H, W order), back to back.
     ///   - labels: `batchSize` class indices in `0..<classes`.
+    ///   - weightGradients: `.dense` writes every gradient into `gradients`; `.outerProducts` (batch size 1 only)
+    ///     leaves the weight gradient of each linear layer in factored form, described by `outerProductBlocks`,
+    ///     and writes the rest (biases, convolutions) into `gradients`. Both describe the same gradient, value for
+    ///     value; the factored form saves writing and re-reading the largest tensors (see `OuterProductBlock`).
     /// - Returns: the mean loss over the batch (nats). `gradients` receives the gradient of this mean (as
     ///   PyTorch's `reduction='mean'`); `lastLosses`, `lastPredictions`, `lastLogits` describe this forward pass
     ///   (before any update). With `computeDiagonalHessian`, `diagonalHessian` is refreshed too.
-    /// - Precondition: `1 ≤ batchSize ≤ maxBatchSize`, enough inputs and labels, labels in range.
+    /// - Precondition: `1 ≤ batchSize ≤ maxBatchSize`, enough inputs and labels, labels in range; batch size 1
+    ///   and no diagonal Hessian for `.outerProducts`.
     @discardableResult
-    public func trainStep(inputs: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, batchSize: Int) -> Float {
-        let x = checkedInputs(inputs, labels, batchSize)
+    public func trainStep(inputs: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, batchSize: Int,
+                          weightGradients: WeightGradientForm = .dense) -> Float {
+        var x = checkedInputs(inputs, labels, batchSize)
+        let factored = weightGradients == .outerProducts
+        if factored {
+            precondition(batchSize == 1, "factored weight gradients need batch size 1, found \(batchSize)")
+            precondition(!computesDiagonalHessian, "factored weight gradients: not with a diagonal Hessian")
+            copyFloats(inputCopy, x, input.count)
+            x = UnsafePointer(inputCopy)
+        }
+        gradientsAreFactored = factored
         forward(x, batchSize)
         let last = stages[stages.count - 1]
         let total = Kernels.softmaxCrossEntropy(
@@ -192,7 +226,7 @@ public final class Network {
             let stage = stages[s]
             stage.backward(
                 input: s == 0 ? x : UnsafePointer(stages[s - 1].output), batch: batchSize, parameters: params,
-                gradients: grads, inputGrad: s == 0 ? nil : stages[s - 1].gradOutput)
+                gradients: grads, inputGrad: s == 0 ? nil : stages[s - 1].gradOutput, factoredWeights: factored)
             s -= 1
         }
         if let hessian, let hessianFactor, let squaredInput {
@@ -205,6 +239,17 @@ public final class Network {
         }
         lastBatchSize = batchSize
         return total / Float(batchSize)
+    }
+
+    /// Writes the factored weight gradients of the last `trainStep(…, weightGradients: .outerProducts)` into
+    /// `gradients`, which then holds the whole gradient (as after a `.dense` step). Does nothing otherwise.
+    public func materializeOuterProducts() {
+        guard gradientsAreFactored else { return }
+        for block in outerProductBlocks {
+            Kernels.outerProduct(rowFactors: block.rowFactors, rows: block.rows, columnFactors: block.columnFactors,
+                                 columns: block.columns, into: gradients.baseAddress! + block.offset)
+        }
+        gradientsAreFactored = false
     }
 
     /// Forward pass and loss only (evaluation); `gradients` is left untouched. Returns the mean loss.

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Owner of every buffer a network allocates: 64-byte aligned, zero-initialised, freed together.
 final class Arena {
     private var blocks: [UnsafeMutableRawPointer] = []
@@ -10,6 +16,30 @@ final class Arena {
     func int32s(_ count: Int) -> UnsafeMutablePointer<Int32> {
         let raw = allocate(bytes: max(count, 1) * MemoryLayout<Int32>.stride)
         return raw.bindMemory(to: Int32.self, capacity: max(count, 1))
+    }
+
+    /// Float buffers for the large per-parameter arrays, in one 2 MiB-aligned block (transparent huge pages on
+    /// Linux) and each starting `pageOffsets[k]` bytes past a 4 KiB boundary. The optimizer places its own
+    /// per-parameter state at offsets 0, 576 and 1152 bytes into a page, so giving the weights and gradients
+    /// other offsets keeps a fused update's loads from 4 KiB-aliasing its stores (the CPU would then wait for
+    /// the store to complete, as for a true dependency).
+    func staggeredFloats(_ count: Int, pageOffsets: [Int]) -> [UnsafeMutablePointer<Float>] {
+        var starts: [Int] = []
+        var end = 0
+        for offset in pageOffsets {
+            let start = (end + 4095) / 4096 * 4096 + offset
+            starts.append(start)
+            end = start + max(count, 1) * MemoryLayout<Float>.stride
+        }
+        let hugePage = 2 << 20
+        let size = (end + hugePage - 1) / hugePage * hugePage
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: hugePage)
+        #if os(Linux)
+        _ = madvise(raw, size, 14)  // MADV_HUGEPAGE
+        #endif
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        blocks.append(raw)
+        return starts.map { (raw + $0).bindMemory(to: Float.self, capacity: max(count, 1)) }
     }
 
     private func allocate(bytes: Int) -> UnsafeMutableRawPointer {
@@ -35,10 +65,11 @@ protocol Stage: AnyObject {
     var gradOutput: UnsafeMutablePointer<Float> { get }
     func forward(input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>)
     /// Uses `gradOutput` (may modify it), writes this stage's parameter gradients (overwriting) and, if given,
-    /// the gradient with respect to the input.
+    /// the gradient with respect to the input. With `factoredWeights` (batch 1) a linear stage leaves its weight
+    /// gradient as the outer product `gradOutput` ⊗ `input` instead of writing it (other stages ignore the flag).
     func backward(
         input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
-        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?
+        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?, factoredWeights: Bool
     )
 }
 
@@ -71,12 +102,13 @@ final class LinearStage: Stage {
 
     func backward(
         input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
-        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?
+        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?, factoredWeights: Bool
     ) {
         if relu { Kernels.reluBackward(delta: gradOutput, activation: output, count: batch * outputCount) }
         Kernels.linearBackward(
             x: input, batch: batch, inCount: inputCount, weight: parameters + weightOffset, outCount: outputCount,
-            delta: gradOutput, weightGrad: gradients + weightOffset, biasGrad: gradients + biasOffset,
+            delta: gradOutput, weightGrad: factoredWeights ? nil : gradients + weightOffset,
+            biasGrad: gradients + biasOffset,
             inputGrad: inputGrad)
     }
 }
@@ -164,7 +196,7 @@ final class ConvStage: Stage {
 
     func backward(
         input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
-        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?
+        gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?, factoredWeights: Bool
     ) {
         let permutedCount = outChannels * 9 * paddedChannels
         zeroFloats(weightGradPermuted, permutedCount)

@@ -390,3 +390,72 @@ struct DiagonalHessianTests {
         #expect(try Network(spec: .mlp(hidden: [3]), input: input, classes: 2).diagonalHessian == nil)
     }
 }
+
+struct FactoredGradientTests {
+    /// One `.dense` and one `.outerProducts` step of two identical networks on the same sample.
+    func pair(_ spec: ModelSpec, _ input: InputShape, classes: Int, seed: UInt64) throws -> (Network, Network, Float, Float) {
+        let dense = try Network(spec: spec, input: input, classes: classes)
+        let factored = try Network(spec: spec, input: input, classes: classes)
+        var rng = TestRNG(seed: seed)
+        dense.initialize(using: &rng)
+        factored.parameters.baseAddress!.update(from: dense.parameters.baseAddress!, count: dense.parameterCount)
+        let x = rng.uniforms(input.count, -1, 1)
+        let label = Int32(rng.index(classes))
+        let lossDense = dense.trainStep(inputs: x, labels: [label])
+        let lossFactored = x.withUnsafeBufferPointer { xp in
+            [label].withUnsafeBufferPointer { factored.trainStep(inputs: xp, labels: $0, batchSize: 1, weightGradients: .outerProducts) }
+        }
+        return (dense, factored, lossDense, lossFactored)
+    }
+
+    @Test("outerProducts: same loss; biases and convolution gradients written as in dense; the materialised blocks equal the dense gradient bit for bit; blocks describe every linear weight")
+    func factoredEqualsDense() throws {
+        let cases: [(ModelSpec, InputShape, Int)] = [
+            (.mlp(hidden: [64, 32]), InputShape(channels: 1, height: 8, width: 8), 10),
+            (.mlp(hidden: [13, 7]), InputShape(channels: 1, height: 5, width: 5), 3),
+            (.linear, InputShape(channels: 1, height: 6, width: 6), 4),
+            (.simpleCNN, InputShape(channels: 3, height: 8, width: 8), 10),
+        ]
+        for (spec, input, classes) in cases {
+            for seed: UInt64 in [1, 2, 3] {
+                let (dense, factored, l1, l2) = try pair(spec, input, classes: classes, seed: seed)
+                #expect(l1.bitPattern == l2.bitPattern)
+                let weights = dense.parameterInfo.filter { $0.shape.count == 2 }
+                #expect(factored.outerProductBlocks.map(\.offset) == weights.map(\.offset))
+                #expect(factored.outerProductBlocks.map { [$0.rows, $0.columns] } == weights.map(\.shape))
+                #expect(factored.gradientsAreFactored)
+                // Outside the blocks the gradient is already complete.
+                var inBlock = [Bool](repeating: false, count: dense.parameterCount)
+                for b in factored.outerProductBlocks { for i in b.offset ..< b.offset + b.count { inBlock[i] = true } }
+                let outside = (0 ..< dense.parameterCount).filter { !inBlock[$0] }
+                #expect(outside.map { dense.gradients[$0].bitPattern } == outside.map { factored.gradients[$0].bitPattern })
+                // Each block by its documented rule, then materialised.
+                for b in factored.outerProductBlocks {
+                    for r in 0 ..< b.rows {
+                        for c in 0 ..< b.columns {
+                            let expected: Float = b.rowFactors[r] == 0 ? 0 : b.rowFactors[r] * b.columnFactors[c]
+                            if expected.bitPattern != dense.gradients[b.offset + r * b.columns + c].bitPattern {
+                                Issue.record("\(spec) block \(b.offset) (\(r), \(c))")
+                                return
+                            }
+                        }
+                    }
+                }
+                factored.materializeOuterProducts()
+                #expect(!factored.gradientsAreFactored)
+                #expect(dense.gradients.map(\.bitPattern) == factored.gradients.map(\.bitPattern), "\(spec)")
+            }
+        }
+    }
+
+    @Test("A dead ReLU unit's weight row is exactly +0 in the dense gradient (not −0 for negative inputs)")
+    func deadRowsArePositiveZero() throws {
+        let net = try Network(spec: .mlp(hidden: [16]), input: InputShape(channels: 1, height: 1, width: 8), classes: 2)
+        var rng = TestRNG(seed: 9)
+        net.initialize(using: &rng)
+        // Kill hidden unit 0 with a large negative bias; every input is negative.
+        net.parameters[16 * 8] = -100
+        net.trainStep(inputs: [Float](repeating: -1, count: 8), labels: [1])
+        #expect((0 ..< 8).allSatisfy { net.gradients[$0].bitPattern == 0 })
+    }
+}
