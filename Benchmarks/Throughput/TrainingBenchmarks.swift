@@ -73,25 +73,40 @@ enum TrainingBenchmarks {
         ]
     }
 
-    /// Median steps/s over `repetitions` timed blocks of `steps` steps each, after `warmup` steps; allocations
-    /// counted over all timed steps.
-    static func measure(_ c: TrainingCase, steps: Int, repetitions: Int, warmup: Int) throws -> Measurement {
-        let network = try Network(spec: c.model, input: c.input, classes: c.classes, maxBatchSize: 1)
-        var generator = RandomKey.generator(seed: 0, domain: .initialisation)
-        network.initialize(using: &generator)
-        let outerProducts = network.outerProductGradients
-        let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
-        let optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
-        let size = c.input.channels * c.input.height * c.input.width
-        // A few distinct inputs so gradients vary from step to step.
-        let inputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: 16 * size)
-        defer { inputs.deallocate() }
-        var rng = SplitMix64(state: 1)
-        for i in 0..<inputs.count { inputs[i] = Float(rng.next() >> 40) * 0x1p-24 }
-        let label = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 1)
-        defer { label.deallocate() }
+    /// One case ready to run: its network, optimizer and inputs, allocated once.
+    final class Prepared {
+        let trainingCase: TrainingCase
+        let network: Network
+        let optimizer: MetaOptimizer
+        let outerProducts: [OuterProductGradient]
+        let inputs: UnsafeMutableBufferPointer<Float>
+        let label: UnsafeMutableBufferPointer<Int32>
+        let size: Int
         var index = 0
+
+        init(_ c: TrainingCase) throws {
+            trainingCase = c
+            network = try Network(spec: c.model, input: c.input, classes: c.classes, maxBatchSize: 1)
+            var generator = RandomKey.generator(seed: 0, domain: .initialisation)
+            network.initialize(using: &generator)
+            outerProducts = network.outerProductGradients
+            let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
+            optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
+            size = c.input.channels * c.input.height * c.input.width
+            // A few distinct inputs so gradients vary from step to step.
+            inputs = .allocate(capacity: 16 * size)
+            var rng = SplitMix64(state: 1)
+            for i in 0..<inputs.count { inputs[i] = Float(rng.next() >> 40) * 0x1p-24 }
+            label = .allocate(capacity: 1)
+        }
+
+        deinit {
+            inputs.deallocate()
+            label.deallocate()
+        }
+
         func step() {
+            let c = trainingCase
             let x = UnsafeBufferPointer(rebasing: inputs[(index & 15) * size ..< ((index & 15) + 1) * size])
             label[0] = Int32(index % c.classes)
             var loss: Float = 1
@@ -110,20 +125,35 @@ enum TrainingBenchmarks {
             }
             index += 1
         }
-        for _ in 0..<warmup { step() }
-        var samples: [Double] = []
-        samples.reserveCapacity(repetitions)
+    }
+
+    /// Median steps/s of each case over `repetitions` timed blocks of `steps` steps, after `warmup` steps. The
+    /// cases run interleaved (round r times block r of every case), so a slow period of the machine (other tenants
+    /// sharing the L3 cache and memory bandwidth of a cloud host) affects every case alike and ratios between
+    /// cases stay meaningful. Allocations are counted over all timed steps of a case.
+    static func measure(_ cases: [TrainingCase], steps: Int, repetitions: Int, warmup: Int,
+                        progress: (Int) -> Void = { _ in }) throws -> [Measurement] {
+        let prepared = try cases.map(Prepared.init)
+        for p in prepared { for _ in 0..<warmup { p.step() } }
+        var samples = [[Double]](repeating: [], count: cases.count)
+        for k in samples.indices { samples[k].reserveCapacity(repetitions) }
+        var allocations = [Int](repeating: 0, count: cases.count)
         let clock = ContinuousClock()
-        let allocationsBefore = allocation_counter_count()
-        for _ in 0..<repetitions {
-            let start = clock.now
-            for _ in 0..<steps { step() }
-            samples.append(Double(steps) / (clock.now - start).seconds)
+        for round in 0..<repetitions {
+            for (k, p) in prepared.enumerated() {
+                let allocationsBefore = allocation_counter_count()
+                let start = clock.now
+                for _ in 0..<steps { p.step() }
+                let elapsed = clock.now - start
+                allocations[k] += Int(allocation_counter_count() - allocationsBefore)
+                samples[k].append(Double(steps) / elapsed.seconds)
+            }
+            progress(round + 1)
         }
-        let allocations = allocation_counter_count() - allocationsBefore
-        // `samples.append` may allocate at most once (reserved above); report what was counted honestly.
-        return Measurement(name: c.name, stepsPerSecondMedian: median(samples), stepsPerSecondSamples: samples,
-                           allocationsPerStep: Double(allocations) / Double(steps * repetitions))
+        return cases.indices.map { k in
+            Measurement(name: cases[k].name, stepsPerSecondMedian: median(samples[k]), stepsPerSecondSamples: samples[k],
+                        allocationsPerStep: Double(allocations[k]) / Double(steps * repetitions))
+        }
     }
 
     static func median(_ values: [Double]) -> Double {

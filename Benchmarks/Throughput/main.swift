@@ -6,8 +6,9 @@
 //
 //   mobench-perf training [--steps N] [--repetitions R] [--only SUBSTRING] [--json FILE]
 //       Batch-1 training steps/s on one core (forward + loss + backward + optimizer step) for the cases of
-//       TrainingBenchmarks.swift: median over R timed blocks of N steps after a warm-up, and heap allocations per
-//       step counted by the AllocationCounter shim over all timed steps.
+//       TrainingBenchmarks.swift: median over R timed blocks of N steps after a warm-up, the cases interleaved
+//       block by block (so a slow period of a shared machine hits all of them), and heap allocations per step
+//       counted by the AllocationCounter shim over all timed steps.
 //
 //   mobench-perf check BASELINE.json CURRENT.json [--tolerance T]
 //       Flags a throughput regression: a case whose median steps/s is below baseline × (1 − T) (default T = 0.25,
@@ -102,16 +103,21 @@ func training(_ arguments: ArraySlice<String>) {
         default: fail("unexpected argument \(argument)")
         }
     }
-    var results: [Measurement] = []
-    for c in TrainingBenchmarks.cases where only.map({ c.name.contains($0) }) ?? true {
-        do {
-            let m = try TrainingBenchmarks.measure(c, steps: steps, repetitions: repetitions, warmup: steps / 4 + 10)
-            results.append(m)
-            print(String(format: "%@ %9.0f steps/s (median of %d × %d steps)  allocations/step %.3f",
-                         c.name.padding(toLength: 55, withPad: " ", startingAt: 0), m.stepsPerSecondMedian, repetitions, steps, m.allocationsPerStep))
-        } catch {
-            fail("\(c.name): \(error)")
+    let cases = TrainingBenchmarks.cases.filter { c in only.map { c.name.contains($0) } ?? true }
+    guard !cases.isEmpty else { fail("--only \(only ?? ""): no case matches") }
+    let results: [Measurement]
+    do {
+        results = try TrainingBenchmarks.measure(cases, steps: steps, repetitions: repetitions, warmup: steps / 4 + 10) {
+            FileHandle.standardError.write("round \($0)/\(repetitions)\r".data(using: .utf8)!)
         }
+    } catch {
+        fail("\(error)")
+    }
+    for m in results {
+        let sorted = m.stepsPerSecondSamples.sorted()
+        print(String(format: "%@ %9.0f steps/s  (median of %d × %d steps; range %.0f–%.0f)  allocations/step %.3f",
+                     m.name.padding(toLength: 55, withPad: " ", startingAt: 0), m.stepsPerSecondMedian, repetitions,
+                     steps, sorted.first ?? 0, sorted.last ?? 0, m.allocationsPerStep))
     }
     writeJSON(results, to: json)
 }

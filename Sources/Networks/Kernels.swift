@@ -558,37 +558,55 @@ enum Kernels {
         }
     }
 
-    /// `out[o, p] = bias[o] + Σ_k weight[o, k]·col[k, p]` for o < m, p < n. Requires m % 4 == 0, n % 16 == 0;
-    /// `col` and `out` have row stride n. Register block: 4 output channels × 16 pixels.
+    /// Pixels per register block of `convForwardGemm`.
+    static let gemmPixelBlock = 24
+
+    /// Row stride of the im2col and pre-activation buffers for `pixels` pixels: a multiple of the GEMM's 24-pixel
+    /// block, nudged off multiples of 64 floats (256 bytes) so that consecutive rows do not all map to the same L1
+    /// sets (4 KiB aliasing at 32×32 = 1024 pixels).
+    static func convColumnStride(pixels: Int) -> Int {
+        let rounded = (pixels + gemmPixelBlock - 1) / gemmPixelBlock * gemmPixelBlock
+        return rounded % 64 == 0 ? rounded + gemmPixelBlock : rounded
+    }
+
+    /// `out[o, p] = bias[o] + Σ_k weight[o, k]·col[k, p]` for o < m, p < n, accumulated from the bias in
+    /// ascending k with one FMA per term. Requires m % 4 == 0, n % 24 == 0; `col` and `out` have row stride n.
+    /// Register block: 4 output channels × 24 pixels (12 accumulators, enough independent FMA chains to cover
+    /// the FMA latency on both pipes).
     static func convForwardGemm(
         weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels m: Int, depth k: Int,
         col: UnsafePointer<Float>, columns n: Int, out: UnsafeMutablePointer<Float>
     ) {
+        precondition(m % 4 == 0 && n % gemmPixelBlock == 0)
         var p = 0
         while p < n {
             var o = 0
             while o < m {
                 let w0 = w + o * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k
                 let b0 = splat(bias[o]), b1 = splat(bias[o + 1]), b2 = splat(bias[o + 2]), b3 = splat(bias[o + 3])
-                var a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3
+                var a00 = b0, a01 = b0, a02 = b0, a10 = b1, a11 = b1, a12 = b1
+                var a20 = b2, a21 = b2, a22 = b2, a30 = b3, a31 = b3, a32 = b3
                 var c = col + p
                 for kk in 0..<k {
-                    let v0 = load8(c), v1 = load8(c + 8)
-                    let s0 = splat(w0[kk]), s1 = splat(w1[kk]), s2 = splat(w2[kk]), s3 = splat(w3[kk])
-                    a00 = a00.addingProduct(s0, v0); a01 = a01.addingProduct(s0, v1)
-                    a10 = a10.addingProduct(s1, v0); a11 = a11.addingProduct(s1, v1)
-                    a20 = a20.addingProduct(s2, v0); a21 = a21.addingProduct(s2, v1)
-                    a30 = a30.addingProduct(s3, v0); a31 = a31.addingProduct(s3, v1)
+                    let v0 = load8(c), v1 = load8(c + 8), v2 = load8(c + 16)
+                    let s0 = splat(w0[kk])
+                    a00 = a00.addingProduct(s0, v0); a01 = a01.addingProduct(s0, v1); a02 = a02.addingProduct(s0, v2)
+                    let s1 = splat(w1[kk])
+                    a10 = a10.addingProduct(s1, v0); a11 = a11.addingProduct(s1, v1); a12 = a12.addingProduct(s1, v2)
+                    let s2 = splat(w2[kk])
+                    a20 = a20.addingProduct(s2, v0); a21 = a21.addingProduct(s2, v1); a22 = a22.addingProduct(s2, v2)
+                    let s3 = splat(w3[kk])
+                    a30 = a30.addingProduct(s3, v0); a31 = a31.addingProduct(s3, v1); a32 = a32.addingProduct(s3, v2)
                     c += n
                 }
                 let r = out + o * n + p
-                store8(a00, r); store8(a01, r + 8)
-                store8(a10, r + n); store8(a11, r + n + 8)
-                store8(a20, r + 2 * n); store8(a21, r + 2 * n + 8)
-                store8(a30, r + 3 * n); store8(a31, r + 3 * n + 8)
+                store8(a00, r); store8(a01, r + 8); store8(a02, r + 16)
+                store8(a10, r + n); store8(a11, r + n + 8); store8(a12, r + n + 16)
+                store8(a20, r + 2 * n); store8(a21, r + 2 * n + 8); store8(a22, r + 2 * n + 16)
+                store8(a30, r + 3 * n); store8(a31, r + 3 * n + 8); store8(a32, r + 3 * n + 16)
                 o += 4
             }
-            p += 16
+            p += gemmPixelBlock
         }
     }
 

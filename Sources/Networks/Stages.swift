@@ -126,7 +126,7 @@ final class ConvStage: Stage {
     let width: Int
     let depth: Int            // inChannels · 9
     let pixels: Int           // height · width
-    let columns: Int          // row stride of col/raw: ≥ pixels, a multiple of 16
+    let columns: Int          // row stride of col/raw: ≥ pixels, a multiple of the GEMM's pixel block
     let paddedChannels: Int   // inChannels rounded up to a multiple of 8 (channel-last layouts)
     let weightOffset: Int
     let biasOffset: Int
@@ -156,10 +156,7 @@ final class ConvStage: Stage {
         self.width = width
         depth = inChannels * 9
         pixels = height * width
-        // Row stride: a multiple of 16 pixels, nudged off multiples of 64 floats (256 bytes) so that the rows of
-        // col/raw do not all map to the same L1 sets (4 KiB aliasing at 32×32 = 1024 pixels).
-        let rounded = (pixels + 15) & ~15
-        columns = rounded % 64 == 0 ? rounded + 16 : rounded
+        columns = Kernels.convColumnStride(pixels: pixels)
         paddedChannels = (inChannels + 7) & ~7
         self.weightOffset = weightOffset
         self.biasOffset = biasOffset

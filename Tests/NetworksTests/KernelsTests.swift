@@ -118,7 +118,8 @@ private struct ConvHarness {
     let inChannels: Int, outChannels: Int, height: Int, width: Int
     var depth: Int { inChannels * 9 }
     var pixels: Int { height * width }
-    var columns: Int { ((pixels + 15) & ~15) + 16 }  // extra padding on purpose: padded columns must not leak
+    // Extra padding on purpose: padded columns must not leak.
+    var columns: Int { Kernels.convColumnStride(pixels: pixels) + Kernels.gemmPixelBlock }
 
     func forward(_ x: [Float], _ w: [Float], _ b: [Float]) -> [Float] {
         let col = Scratch(repeating: Float(0), count: depth * columns)
