@@ -92,7 +92,7 @@ func writeJSON<T: Encodable>(_ value: T, to path: String?) {
 }
 
 func training(_ arguments: ArraySlice<String>) {
-    var steps = 2000, repetitions = 7, only: String?, json: String?
+    var steps = 1000, repetitions = 15, only: String?, json: String?
     var rest = arguments
     while let argument = rest.popFirst() {
         switch argument {
