@@ -18,7 +18,9 @@ public final class Network {
     public let parameterCount: Int
     /// Canonical parameter buffer (owned by the network, allocated once).
     public let parameters: UnsafeMutableBufferPointer<Float>
-    /// Gradient of the mean loss of the last `trainStep`, same layout as `parameters`.
+    /// Gradient of the mean loss of the last `trainStep`, same layout as `parameters`. After a step with
+    /// `weightGradients: .outerProducts` the regions of `outerProductBlocks` are stale (see
+    /// `gradientsAreFactored` and `materializeOuterProducts()`).
     public let gradients: UnsafeMutableBufferPointer<Float>
     /// Whether `trainStep` also computes `diagonalHessian` (linear model only).
     public let computesDiagonalHessian: Bool
