@@ -197,7 +197,7 @@ enum Kernels {
         weight w: UnsafePointer<Float>, outCount m: Int,
         delta d: UnsafePointer<Float>,
         weightGrad dw: UnsafeMutablePointer<Float>?, biasGrad db: UnsafeMutablePointer<Float>,
-        inputGrad dx: UnsafeMutablePointer<Float>?
+        inputGrad dx: UnsafeMutablePointer<Float>?, weightsFinite: Bool = false
     ) {
         for o in 0..<m {
             var s: Float = 0
@@ -205,7 +205,8 @@ enum Kernels {
             db[o] = s
         }
         if batch == 1 {
-            linearBackwardSingle(x: x, inCount: n, weight: w, outCount: m, delta: d, weightGrad: dw, inputGrad: dx)
+            linearBackwardSingle(x: x, inCount: n, weight: w, outCount: m, delta: d, weightGrad: dw, inputGrad: dx,
+                                 weightsFinite: weightsFinite)
             return
         }
         guard let dw else { preconditionFailure("a factored weight gradient needs batch size 1") }
@@ -244,63 +245,110 @@ enum Kernels {
     }
 
     /// Batch-1 backward: the weight gradient `dW = δ xᵀ` (see `outerProduct`; skipped when `dw` is nil because the
-    /// caller takes it in factored form) and `dx = Σ_o δ_o · W[o, :]`, four rows at a time in a fixed order;
-    /// blocks of four rows whose deltas are all zero (dead ReLUs) are skipped.
+    /// caller takes it in factored form) and `dx = Σ_o δ_o · W[o, :]`, accumulated from +0 over the rows in
+    /// ascending order with one FMA per term, four rows per pass over dx.
+    ///
+    /// A row with δ_o = 0 adds exactly nothing when its weights are finite (acc + 0·w = acc, and acc is never −0), so
+    /// such rows are skipped: with `weightsFinite` (the caller knows every weight is finite) each dead row is
+    /// skipped on its own, bit-identical to visiting every row; otherwise only blocks of four dead rows are, and a
+    /// dead row with an infinite weight inside a live block still turns dx into NaN, as 0·∞ does.
     private static func linearBackwardSingle(
         x: UnsafePointer<Float>, inCount n: Int, weight w: UnsafePointer<Float>, outCount m: Int,
         delta d: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>?,
-        inputGrad dx: UnsafeMutablePointer<Float>?
+        inputGrad dx: UnsafeMutablePointer<Float>?, weightsFinite: Bool
     ) {
         if let dw { outerProduct(rowFactors: d, rows: m, columnFactors: x, columns: n, into: dw) }
         guard let dx else { return }
-        let n8 = n & ~7
         zeroFloats(dx, n)
+        if weightsFinite {
+            // Live rows only, gathered four at a time.
+            var o = 0
+            var r0 = 0, r1 = 0, r2 = 0, r3 = 0
+            var k = 0
+            while o < m {
+                if d[o] != 0 {
+                    switch k {
+                    case 0: r0 = o
+                    case 1: r1 = o
+                    case 2: r2 = o
+                    default: r3 = o
+                    }
+                    k += 1
+                    if k == 4 {
+                        addFourRows(dx, n, w, d, r0, r1, r2, r3)
+                        k = 0
+                    }
+                }
+                o += 1
+            }
+            if k > 0 { addOneRow(dx, n, w, d, r0) }
+            if k > 1 { addOneRow(dx, n, w, d, r1) }
+            if k > 2 { addOneRow(dx, n, w, d, r2) }
+            return
+        }
         var o = 0
         while o + 4 <= m {
-            let g0 = d[o], g1 = d[o + 1], g2 = d[o + 2], g3 = d[o + 3]
-            if g0 == 0 && g1 == 0 && g2 == 0 && g3 == 0 {
+            if d[o] == 0 && d[o + 1] == 0 && d[o + 2] == 0 && d[o + 3] == 0 {
                 o += 4
                 continue
             }
-            let s0 = splat(g0), s1 = splat(g1), s2 = splat(g2), s3 = splat(g3)
-            let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
-            var i = 0
-            while i < n8 {
-                var acc = load8(dx + i)
-                acc = acc.addingProduct(s0, load8(w0 + i))
-                acc = acc.addingProduct(s1, load8(w1 + i))
-                acc = acc.addingProduct(s2, load8(w2 + i))
-                acc = acc.addingProduct(s3, load8(w3 + i))
-                store8(acc, dx + i)
-                i += 8
-            }
-            while i < n {
-                var acc = dx[i]
-                acc = acc.addingProduct(g0, w0[i])
-                acc = acc.addingProduct(g1, w1[i])
-                acc = acc.addingProduct(g2, w2[i])
-                acc = acc.addingProduct(g3, w3[i])
-                dx[i] = acc
-                i += 1
-            }
+            addFourRows(dx, n, w, d, o, o + 1, o + 2, o + 3)
             o += 4
         }
         while o < m {
-            let g = d[o]
-            if g != 0 {
-                let s = splat(g)
-                let wr = w + o * n
-                var i = 0
-                while i < n8 {
-                    store8(load8(dx + i).addingProduct(s, load8(wr + i)), dx + i)
-                    i += 8
-                }
-                while i < n {
-                    dx[i] = dx[i].addingProduct(g, wr[i])
-                    i += 1
-                }
-            }
+            if d[o] != 0 { addOneRow(dx, n, w, d, o) }
             o += 1
+        }
+    }
+
+    /// dx[i] += δ_a·W[a, i] + δ_b·W[b, i] + δ_c·W[c, i] + δ_d·W[d, i], one FMA per term, in that order.
+    @inline(__always)
+    private static func addFourRows(
+        _ dx: UnsafeMutablePointer<Float>, _ n: Int, _ w: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
+        _ a: Int, _ b: Int, _ c: Int, _ e: Int
+    ) {
+        let g0 = d[a], g1 = d[b], g2 = d[c], g3 = d[e]
+        let s0 = splat(g0), s1 = splat(g1), s2 = splat(g2), s3 = splat(g3)
+        let w0 = w + a * n, w1 = w + b * n, w2 = w + c * n, w3 = w + e * n
+        let n8 = n & ~7
+        var i = 0
+        while i < n8 {
+            var acc = load8(dx + i)
+            acc = acc.addingProduct(s0, load8(w0 + i))
+            acc = acc.addingProduct(s1, load8(w1 + i))
+            acc = acc.addingProduct(s2, load8(w2 + i))
+            acc = acc.addingProduct(s3, load8(w3 + i))
+            store8(acc, dx + i)
+            i += 8
+        }
+        while i < n {
+            var acc = dx[i]
+            acc = acc.addingProduct(g0, w0[i])
+            acc = acc.addingProduct(g1, w1[i])
+            acc = acc.addingProduct(g2, w2[i])
+            acc = acc.addingProduct(g3, w3[i])
+            dx[i] = acc
+            i += 1
+        }
+    }
+
+    /// dx[i] += δ_o·W[o, i].
+    @inline(__always)
+    private static func addOneRow(
+        _ dx: UnsafeMutablePointer<Float>, _ n: Int, _ w: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ o: Int
+    ) {
+        let g = d[o]
+        let s = splat(g)
+        let wr = w + o * n
+        let n8 = n & ~7
+        var i = 0
+        while i < n8 {
+            store8(load8(dx + i).addingProduct(s, load8(wr + i)), dx + i)
+            i += 8
+        }
+        while i < n {
+            dx[i] = dx[i].addingProduct(g, wr[i])
+            i += 1
         }
     }
 
@@ -440,6 +488,12 @@ enum Kernels {
             output[i] = input[i] * input[i]
             i += 1
         }
+    }
+
+    /// True when none of the `count` values is NaN or infinite.
+    static func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+        for i in 0..<count where !values[i].isFinite { return false }
+        return true
     }
 
     // MARK: - ReLU

@@ -30,7 +30,7 @@ public final class Network {
     public let outerProductBlocks: [OuterProductBlock]
 
     private let arena: Arena
-    private let stages: [any Stage]
+    let stages: [any Stage]
     private let losses: UnsafeMutablePointer<Float>
     private let predictions: UnsafeMutablePointer<Int32>
     private let hessian: UnsafeMutablePointer<Float>?

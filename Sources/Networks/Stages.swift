@@ -82,6 +82,8 @@ final class LinearStage: Stage {
     let biasOffset: Int
     let output: UnsafeMutablePointer<Float>
     let gradOutput: UnsafeMutablePointer<Float>
+    /// Whether every pre-activation of the last forward pass was finite (hence every weight is).
+    private(set) var preactivationsFinite = false
 
     init(inputCount: Int, outputCount: Int, relu: Bool, weightOffset: Int, biasOffset: Int, maxBatch: Int, arena: Arena) {
         self.inputCount = inputCount
@@ -97,6 +99,9 @@ final class LinearStage: Stage {
         Kernels.linearForward(
             x: input, batch: batch, inCount: inputCount,
             weight: parameters + weightOffset, bias: parameters + biasOffset, outCount: outputCount, y: output)
+        // A non-finite weight makes its row's pre-activation non-finite (±∞·x, or 0·∞ = NaN), so finite
+        // pre-activations prove every weight finite, which lets the backward skip dead rows one by one.
+        preactivationsFinite = Kernels.allFinite(output, count: batch * outputCount)
         if relu { Kernels.reluForward(output, count: batch * outputCount) }
     }
 
@@ -108,8 +113,7 @@ final class LinearStage: Stage {
         Kernels.linearBackward(
             x: input, batch: batch, inCount: inputCount, weight: parameters + weightOffset, outCount: outputCount,
             delta: gradOutput, weightGrad: factoredWeights ? nil : gradients + weightOffset,
-            biasGrad: gradients + biasOffset,
-            inputGrad: inputGrad)
+            biasGrad: gradients + biasOffset, inputGrad: inputGrad, weightsFinite: preactivationsFinite)
     }
 }
 

@@ -446,3 +446,57 @@ struct SoftmaxCrossEntropyTests {
         #expect(result.predictions == [1, 0, 1])
     }
 }
+
+struct DeadRowSkippingTests {
+    /// dx of a batch-1 linear backward through a plain loop visiting every row (one FMA per term, ascending rows).
+    func everyRow(_ w: [Float], _ d: [Float], m: Int, n: Int) -> [Float] {
+        var dx = [Float](repeating: 0, count: n)
+        for o in 0..<m { for i in 0..<n { dx[i] = dx[i].addingProduct(d[o], w[o * n + i]) } }
+        return dx
+    }
+
+    func backward(_ w: [Float], _ d: [Float], m: Int, n: Int, weightsFinite: Bool) -> [Float] {
+        let (ws, ds, xs) = (Scratch(w), Scratch(d), Scratch([Float](repeating: 1, count: n)))
+        let db = Scratch(repeating: Float(0), count: m)
+        let dx = Scratch(repeating: Float.nan, count: n)
+        Kernels.linearBackward(x: xs.pointer, batch: 1, inCount: n, weight: ws.pointer, outCount: m, delta: ds.pointer,
+                               weightGrad: nil, biasGrad: db.pointer, inputGrad: dx.pointer, weightsFinite: weightsFinite)
+        return dx.array
+    }
+
+    @Test("Batch-1 input gradient with finite weights: skipping dead rows one by one (or in blocks of four) is bit-identical to visiting every row, for any pattern of dead rows and widths")
+    func skippingIsExact() {
+        var rng = TestRNG(seed: 77)
+        for (m, n) in [(13, 20), (64, 33), (7, 8), (128, 2048)] {
+            for deadFraction: Float in [0, 0.3, 0.5, 0.9, 1] {
+                let w = rng.uniforms(m * n, -1, 1)
+                let d = (0..<m).map { _ in rng.uniform(0, 1) < deadFraction ? 0 : rng.uniform(-1, 1) }
+                let reference = everyRow(w, d, m: m, n: n).map(\.bitPattern)
+                #expect(backward(w, d, m: m, n: n, weightsFinite: true).map(\.bitPattern) == reference, "\(m)×\(n) \(deadFraction)")
+                #expect(backward(w, d, m: m, n: n, weightsFinite: false).map(\.bitPattern) == reference, "\(m)×\(n) \(deadFraction)")
+            }
+        }
+    }
+
+    @Test("An infinite weight makes its row's pre-activation non-finite, so the network does not take the row-by-row skip and a dead row inside a live block still yields NaN (0·∞), as before")
+    func infiniteWeightIsNotSkipped() throws {
+        let net = try Network(spec: .mlp(hidden: [8, 8]), input: InputShape(channels: 1, height: 1, width: 4), classes: 3)
+        var rng = TestRNG(seed: 5)
+        net.initialize(using: &rng)
+        // layers.1.weight is [8, 8] at offset 4·8 + 8 = 40; row 0 gets −∞ in column 0 and a large negative bias so the
+        // unit is dead, while rows 1–3 of its block stay live.
+        // Hidden unit 0 of layer 0 is active (positive output), so row 0 of layer 1 gets −∞·(positive) = −∞: dead.
+        for c in 0..<4 { net.parameters[c] = 0.1 }
+        net.parameters[32] = 1
+        let w1 = 40, b1 = w1 + 64
+        for c in 0..<8 { net.parameters[w1 + c] = c == 0 ? -.infinity : 0.1 }
+        net.parameters[b1] = -1
+        for r in 1..<4 { net.parameters[b1 + r] = 10 }
+        let loss = net.trainStep(inputs: [1, 1, 1, 1], labels: [0])
+        #expect(loss.isFinite)
+        // layers.0 gradients depend on dx of layers.1: NaN from 0·∞ (the step is then refused by the optimizer).
+        #expect((0..<32).contains { net.gradients[$0].isNaN })
+        let stage = try #require(net.stages[1] as? LinearStage)
+        #expect(!stage.preactivationsFinite)
+    }
+}
