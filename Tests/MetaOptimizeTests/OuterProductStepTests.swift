@@ -169,3 +169,73 @@ struct OuterProductStepTests {
         }.divergence == nil)
     }
 }
+
+/// The `afterRows` callback of an outer-product block (used by networks to compute the next sample's first-layer
+/// products while each updated row is in cache).
+struct AfterRowsCallbackTests {
+    final class Recorder {
+        var ranges: [Range<Int>] = []
+        var rowsSeen: [[Float]] = []
+        var subnormalsKept: [Bool] = []
+    }
+
+    /// One factored step of a [rows × 16] block plus 8 biases; the callback records row ranges, the row weights it
+    /// sees, and whether subnormal arithmetic works inside it.
+    func run(granularity: Granularity, subnormals: SubnormalHandling, columns: Int = 16) throws -> (Recorder, [Float], Bool) {
+        let rows = 8
+        let tensors = [TensorDescriptor(name: "w", shape: [rows, columns]), TensorDescriptor(name: "b", shape: [rows])]
+        let c = OptimizerConfiguration(base: .adamw, alpha0: 1e-2, meta: .adam, granularity: granularity,
+                                       subnormals: subnormals).resolved()
+        let optimizer = try MetaOptimizer(tensors: tensors, configuration: c, totalSteps: 3)
+        let count = rows * columns + rows
+        var w = (0 ..< count).map { Float($0 % 7) / 7 - 0.4 }
+        var g = [Float](repeating: 0.1, count: count)
+        let delta: [Float] = [0.5, 0, -0.25, 1, 0, 0.75, -1, 0.125]
+        let x = (0 ..< columns).map { Float($0) / Float(columns) - 0.3 }
+        let recorder = Recorder()
+        let tiny = Float.leastNormalMagnitude
+        let formed = try w.withUnsafeMutableBufferPointer { wp -> Bool in
+            let base = wp.baseAddress!
+            return try delta.withUnsafeBufferPointer { dp in
+                try x.withUnsafeBufferPointer { xp in
+                    let block = OuterProductGradient(
+                        offset: 0, rows: rows, columns: columns, rowFactors: dp.baseAddress!, columnFactors: xp.baseAddress!,
+                        afterRows: { range in
+                            recorder.ranges.append(range)
+                            for r in range { recorder.rowsSeen.append(Array(UnsafeBufferPointer(start: base + r * columns, count: columns))) }
+                            recorder.subnormalsKept.append(tiny * Float(recorder.ranges.count) * 0.25 != 0)
+                        })
+                    let ok = g.withUnsafeMutableBufferPointer { gp in
+                        optimizer.step(weights: wp, gradients: gp, outerProducts: [block], loss: 1)
+                    }
+                    #expect(ok)
+                    _ = try #require(Optional(ok))
+                    return optimizer.lastStepFormedOuterProducts
+                }
+            }
+        }
+        return (recorder, w, formed)
+    }
+
+    @Test("When the pass forms the products, afterRows sees every row once, in ascending ranges of at most 4, with the row's final weights of the step, in the caller's floating-point environment (no FTZ/DAZ even when the step flushes)")
+    func callbackContract() throws {
+        for granularity in [Granularity.scalar, .nodewise, .layerwise] {
+            for subnormals in SubnormalHandling.allCases {
+                let (recorder, w, formed) = try run(granularity: granularity, subnormals: subnormals)
+                #expect(formed)
+                #expect(recorder.ranges.flatMap { Array($0) } == Array(0 ..< 8), "\(granularity)")
+                #expect(recorder.ranges.allSatisfy { $0.count <= 4 })
+                for r in 0 ..< 8 { #expect(recorder.rowsSeen[r].map(\.bitPattern) == w[r * 16 ..< r * 16 + 16].map(\.bitPattern)) }
+                #expect(recorder.subnormalsKept.allSatisfy { $0 }, "\(granularity) \(subnormals)")
+            }
+        }
+    }
+
+    @Test("afterRows is not called when the step materialises the block instead (weightwise granularity, or rows that break the lanes)")
+    func notCalledOnFallback() throws {
+        let (weightwise, _, formed) = try run(granularity: .weightwise, subnormals: .flush)
+        #expect(!formed && weightwise.ranges.isEmpty)
+        let (odd, _, formedOdd) = try run(granularity: .scalar, subnormals: .flush, columns: 12)
+        #expect(!formedOdd && odd.ranges.isEmpty)
+    }
+}

@@ -459,3 +459,81 @@ struct FactoredGradientTests {
         #expect((0 ..< 8).allSatisfy { net.gradients[$0].bitPattern == 0 })
     }
 }
+
+struct LookaheadTests {
+    /// Updates every weight of `net` deterministically (a stand-in for an optimizer step), calling the first block's
+    /// `afterRows` in ranges of 4 rows after updating those rows, as MetaOptimize does.
+    func update(_ net: Network, step: Int, callback: Bool, onlyRows: Int? = nil) {
+        let block = net.outerProductBlocks[0]
+        for i in 0 ..< net.parameterCount where i < block.offset || i >= block.offset + block.count {
+            net.parameters[i] -= 0.001 * Float((i + step) % 5)
+        }
+        var r = 0
+        while r < block.rows {
+            let end = min(r + 4, block.rows)
+            for i in block.offset + r * block.columns ..< block.offset + end * block.columns {
+                net.parameters[i] -= 0.001 * Float((i + step) % 5)
+            }
+            if callback, r < (onlyRows ?? block.rows) { block.afterRows?(r ..< end) }
+            r = end
+        }
+    }
+
+    func step(_ net: Network, _ x: [Float], _ label: Int32) -> Float {
+        x.withUnsafeBufferPointer { xp in
+            [label].withUnsafeBufferPointer { net.trainStep(inputs: xp, labels: $0, batchSize: 1, weightGradients: .outerProducts) }
+        }
+    }
+
+    @Test("mlp and linear: a step whose first-layer products came from the look-ahead equals a plain step bit for bit (loss, logits, gradients, factors); used only for the announced input with every row done")
+    func lookaheadIsExact() throws {
+        for spec in [ModelSpec.mlp(hidden: [24, 12]), .linear] {
+            let input = InputShape(channels: 1, height: 5, width: 7)   // 35 inputs: a scalar tail in every row dot
+            let plain = try Network(spec: spec, input: input, classes: 5)
+            let ahead = try Network(spec: spec, input: input, classes: 5)
+            #expect(ahead.supportsLookahead)
+            var rng = TestRNG(seed: 11)
+            plain.initialize(using: &rng)
+            ahead.parameters.baseAddress!.update(from: plain.parameters.baseAddress!, count: plain.parameterCount)
+            let samples = (0 ..< 6).map { _ in rng.uniforms(input.count, -1, 1) }
+            for t in 0 ..< 5 {
+                let l1 = step(plain, samples[t], Int32(t % 5))
+                let l2 = step(ahead, samples[t], Int32(t % 5))
+                #expect(l1.bitPattern == l2.bitPattern)
+                #expect(ahead.lastStepUsedLookahead == (t > 0), "\(spec) step \(t)")
+                #expect(plain.lastLogits.map(\.bitPattern) == ahead.lastLogits.map(\.bitPattern))
+                plain.materializeOuterProducts()
+                ahead.materializeOuterProducts()
+                #expect(plain.gradients.map(\.bitPattern) == ahead.gradients.map(\.bitPattern), "\(spec) step \(t)")
+                samples[t + 1].withUnsafeBufferPointer { ahead.prepareLookahead(nextInput: $0) }
+                update(plain, step: t, callback: false)
+                update(ahead, step: t, callback: true)
+            }
+        }
+    }
+
+    @Test("The look-ahead is ignored for another input, when not every row was computed, and after initialize")
+    func lookaheadFallsBack() throws {
+        let input = InputShape(channels: 1, height: 4, width: 4)
+        let net = try Network(spec: .mlp(hidden: [16]), input: input, classes: 3)
+        var rng = TestRNG(seed: 3)
+        net.initialize(using: &rng)
+        let a = rng.uniforms(16, 0, 1), b = rng.uniforms(16, 0, 1)
+        _ = step(net, a, 0)
+        a.withUnsafeBufferPointer { net.prepareLookahead(nextInput: $0) }
+        update(net, step: 0, callback: true)
+        _ = step(net, b, 1)
+        #expect(!net.lastStepUsedLookahead)
+        b.withUnsafeBufferPointer { net.prepareLookahead(nextInput: $0) }
+        update(net, step: 1, callback: true, onlyRows: 8)
+        _ = step(net, b, 1)
+        #expect(!net.lastStepUsedLookahead)
+        b.withUnsafeBufferPointer { net.prepareLookahead(nextInput: $0) }
+        update(net, step: 2, callback: true)
+        net.initialize(using: &rng)
+        _ = step(net, b, 1)
+        #expect(!net.lastStepUsedLookahead)
+        let cnn = try Network(spec: .simpleCNN, input: InputShape(channels: 1, height: 8, width: 8), classes: 3)
+        #expect(!cnn.supportsLookahead)
+    }
+}
