@@ -13,7 +13,6 @@ struct TrainingCase {
     var name: String
     var part: Part = .full
     var denseGradient = false
-    var lookahead = true
     var model: ModelSpec
     var input: InputShape
     var classes: Int
@@ -51,8 +50,6 @@ enum TrainingBenchmarks {
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/dense-gradient", denseGradient: true, model: mlp,
-                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
-            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/no-lookahead", lookahead: false, model: mlp,
                          input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+fixed", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
@@ -116,11 +113,6 @@ enum TrainingBenchmarks {
             if c.part != .optimizerOnly || index < 16 {
                 loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1,
                                          weightGradients: c.denseGradient ? .dense : .outerProducts)
-            }
-            if c.part == .full && !c.denseGradient && c.lookahead {
-                // As the runner does: announce the next input so the optimizer computes its first-layer products.
-                let next = ((index + 1) & 15) * size
-                network.prepareLookahead(nextInput: UnsafeBufferPointer(rebasing: inputs[next ..< next + size]))
             }
             if c.part != .networkOnly {
                 if c.denseGradient {

@@ -20,9 +20,6 @@ public struct RunOptions: Sendable {
     public var resume: Bool
     /// Folder against which dataset names and relative paths are resolved.
     public var workingDirectory: String
-    /// Batch 1: hand linear-layer weight gradients to the optimizer as outer products and use the first-layer
-    /// look-ahead (bit-identical; false runs the dense path, for tests that compare the two).
-    var fusedBatchOne = true
 
     public init(outDirectory: String? = nil, tracePath: String? = nil, initPath: String? = nil, savePath: String? = nil,
                 checkpointEvery: Int? = nil, resume: Bool = false,
@@ -144,14 +141,8 @@ public final class Run {
         let logStepSizes = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, optimizer.groupCount))
         var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
         defer { inputs.deallocate(); labels.deallocate(); logStepSizes.deallocate() }
-        // Batch 1: the next sample is written before the optimizer step, which then also computes the first linear
-        // layer's products for it (Network.prepareLookahead); bit-identical, saves re-reading those weights.
-        let nextInput = UnsafeMutableBufferPointer<Float>.allocate(capacity: sampleSize)
-        defer { nextInput.deallocate() }
-        var preparedSample: (step: Int, sample: StreamSample)? = nil
 
-        let outerProducts = options.fusedBatchOne && batch == 1 && !network.computesDiagonalHessian
-            ? network.outerProductGradients : nil
+        let outerProducts = batch == 1 && !network.computesDiagonalHessian ? network.outerProductGradients : nil
         let clock = ContinuousClock()
         let started = clock.now
         var divergedAt: Int? = nil
@@ -167,31 +158,18 @@ public final class Run {
                 progress?.finish()
                 return nil
             }
-            if let prepared = preparedSample, prepared.step == step {
-                batchSamples[0] = prepared.sample
-                labels[0] = Int32(prepared.sample.label)
-                inputs.baseAddress!.update(from: nextInput.baseAddress!, count: sampleSize)
-            } else {
-                for b in 0..<batch {
-                    let sample = stream.sample(at: step * batch + b)
-                    batchSamples[b] = sample
-                    labels[b] = Int32(sample.label)
-                    stream.writeInput(for: sample, into: UnsafeMutableBufferPointer(rebasing: inputs[(b * sampleSize)...]))
-                }
+            for b in 0..<batch {
+                let sample = stream.sample(at: step * batch + b)
+                batchSamples[b] = sample
+                labels[b] = Int32(sample.label)
+                stream.writeInput(for: sample, into: UnsafeMutableBufferPointer(rebasing: inputs[(b * sampleSize)...]))
             }
-            preparedSample = nil
             if trace != nil { optimizer.logStepSizes(into: logStepSizes) }
             let updated: Bool, loss: Float
             if let outerProducts {
                 // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.
                 loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
                                          batchSize: 1, weightGradients: .outerProducts)
-                if network.supportsLookahead && step + 1 < totalSteps {
-                    let next = stream.sample(at: step + 1)
-                    stream.writeInput(for: next, into: nextInput)
-                    network.prepareLookahead(nextInput: UnsafeBufferPointer(nextInput))
-                    preparedSample = (step + 1, next)
-                }
                 updated = optimizer.step(weights: network.parameters, gradients: network.gradients,
                                          outerProducts: outerProducts, loss: loss)
             } else {
@@ -299,7 +277,7 @@ extension Network {
     public var outerProductGradients: [OuterProductGradient] {
         outerProductBlocks.map {
             OuterProductGradient(offset: $0.offset, rows: $0.rows, columns: $0.columns, rowFactors: $0.rowFactors,
-                                 columnFactors: $0.columnFactors, afterRows: $0.afterRows)
+                                 columnFactors: $0.columnFactors)
         }
     }
 }

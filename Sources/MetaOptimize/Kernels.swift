@@ -317,18 +317,11 @@ func fusedDenseRun<R: BaseDirection>(
 @inline(__always)
 func fusedOuterProductRows<R: BaseDirection>(
     _ rule: R, _ b: BaseBuffers, _ block: OuterProductGradient, firstRow: Int, endRow: Int,
-    a av: V8, decay dv: V8, kappa kv: V8, acc: inout V8, controlWords: (UInt32, UInt32)?
+    a av: V8, decay dv: V8, kappa kv: V8, acc: inout V8
 ) {
     let n = block.columns
     let x = block.columnFactors
-    var callbackStart = firstRow
     for r in firstRow ..< endRow {
-        defer {
-            if let afterRows = block.afterRows, r + 1 - callbackStart == rowsPerCallback || r + 1 == endRow {
-                callAfterRows(afterRows, callbackStart ..< r + 1, controlWords: controlWords)
-                callbackStart = r + 1
-            }
-        }
         let factor = block.rowFactors[r]
         let s = V8(repeating: factor)
         let zeroRow = factor == 0
@@ -367,7 +360,7 @@ func fusedUniformSegment<R: BaseDirection>(
 @inline(__always)
 func fusedFactoredSegment<R: BaseDirection>(
     _ rule: R, _ b: BaseBuffers, _ blocks: UnsafeBufferPointer<OuterProductGradient>, offset: Int, count: Int,
-    a: Float, decay: Float, kappa: Float, controlWords: (UInt32, UInt32)?
+    a: Float, decay: Float, kappa: Float
 ) -> Float {
     let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
     var acc = V8()
@@ -382,8 +375,7 @@ func fusedFactoredSegment<R: BaseDirection>(
             fusedDenseRun(rule, b, offset: position, count: start - position, a: av, decay: dv, kappa: kv, acc: &acc)
         }
         fusedOuterProductRows(rule, b, block, firstRow: (start - block.offset) / block.columns,
-                              endRow: (stop - block.offset) / block.columns, a: av, decay: dv, kappa: kv, acc: &acc,
-                              controlWords: controlWords)
+                              endRow: (stop - block.offset) / block.columns, a: av, decay: dv, kappa: kv, acc: &acc)
         position = stop
     }
     if position < end {
@@ -762,8 +754,6 @@ struct BasePassPlan {
     var factor: Float
     var gamma: Float
     var kappa: Float
-    /// (caller's, flushing) MXCSR while a factored step flushes subnormals: row callbacks run in the caller's.
-    var controlWords: (UInt32, UInt32)? = nil
 }
 
 /// One fused base pass over all parameters.
@@ -818,7 +808,7 @@ func factoredBasePass<R: BaseDirection>(_ rule: R, _ buffers: BaseBuffers, _ pla
         let a = plan.alpha[s.group] * plan.factor
         let decay = plan.gamma * (1 - plan.kappa * a)
         plan.z[s.group] = fusedFactoredSegment(rule, buffers, blocks, offset: s.offset, count: s.count, a: a,
-                                               decay: decay, kappa: plan.kappa, controlWords: plan.controlWords)
+                                               decay: decay, kappa: plan.kappa)
     }
 }
 

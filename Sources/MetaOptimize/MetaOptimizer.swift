@@ -242,9 +242,7 @@ public final class MetaOptimizer {
             guard allFinite(g + position, count: parameterCount - position) else {
                 return diverge(at: t, .nonFiniteGradient)
             }
-            var plan = basePassPlan
-            if let floatingPointEnvironment { plan.controlWords = SubnormalFlush.controlWords(floatingPointEnvironment) }
-            runFactoredBasePass(advanceBaseKernel(), BaseBuffers(w: w, g: g, h: h, m: m, v: v), plan, blocks)
+            runFactoredBasePass(advanceBaseKernel(), BaseBuffers(w: w, g: g, h: h, m: m, v: v), basePassPlan, blocks)
             return finishStep(t: t)
         }
     }
@@ -516,11 +514,6 @@ public enum OfficialLogging {
 }
 
 
-#if arch(x86_64) && canImport(Glibc)
-@_silgen_name("llvm.x86.sse.ldmxcsr")
-func _loadMXCSR(_ address: UnsafeMutableRawPointer)
-#endif
-
 /// Flushes subnormal float32 values to zero (x86 FTZ + DAZ) for the duration of one optimizer step, then restores
 /// the thread's floating-point environment (``SubnormalHandling/flush``).
 enum SubnormalFlush {
@@ -540,22 +533,8 @@ enum SubnormalFlush {
         var environment = saved
         fesetenv(&environment)
     }
-
-    /// (caller's MXCSR, flushing MXCSR) for a step that began with `begin()` returning `saved`.
-    static func controlWords(_ saved: fenv_t) -> (UInt32, UInt32) {
-        (UInt32(saved.__mxcsr), UInt32(saved.__mxcsr) | 0x8040)
-    }
-
-    /// Loads MXCSR (the SSE/AVX control and status register), cheaper than a whole `fesetenv`.
-    @inline(__always)
-    static func setControlWord(_ word: UInt32) {
-        var value = word
-        withUnsafeMutableBytes(of: &value) { _loadMXCSR($0.baseAddress!) }
-    }
     #else
     @inline(__always) static func begin() -> Int { 0 }
     @inline(__always) static func end(_: Int) {}
-    static func controlWords(_: Int) -> (UInt32, UInt32)? { nil }
-    @inline(__always) static func setControlWord(_: UInt32) {}
     #endif
 }

@@ -13,39 +13,14 @@ public struct OuterProductGradient {
     public var rowFactors: UnsafePointer<Float>
     /// `columns` values.
     public var columnFactors: UnsafePointer<Float>
-    /// Called during a step that forms this block's products in its pass, with consecutive ranges of rows (a few
-    /// at a time, each row exactly once, in ascending order) right after those rows' weights received their final
-    /// value of the step, while they are still in the L1 cache: a network can compute the next sample's
-    /// pre-activations from them without reading the weights again. It runs in the caller's floating-point
-    /// environment (not the step's flushing one) and must not modify anything the step uses. Not called when the
-    /// step materialises the block or is refused.
-    public var afterRows: ((Range<Int>) -> Void)?
 
     public init(offset: Int, rows: Int, columns: Int, rowFactors: UnsafePointer<Float>,
-                columnFactors: UnsafePointer<Float>, afterRows: ((Range<Int>) -> Void)? = nil) {
+                columnFactors: UnsafePointer<Float>) {
         self.offset = offset
         self.rows = rows
         self.columns = columns
         self.rowFactors = rowFactors
         self.columnFactors = columnFactors
-        self.afterRows = afterRows
-    }
-}
-
-/// Rows per `afterRows` call: four rows of a 784-wide layer are 12.5 KB, well inside the 32 KiB L1.
-let rowsPerCallback = 4
-
-/// Calls a row callback in the caller's floating-point environment: `controlWords` = (caller's MXCSR, the step's
-/// flushing MXCSR) when the step flushes subnormals, nil otherwise. Not inlined, so that no arithmetic of the pass
-/// moves across the switch.
-@inline(never)
-func callAfterRows(_ callback: (Range<Int>) -> Void, _ rows: Range<Int>, controlWords: (UInt32, UInt32)?) {
-    if let (caller, flushing) = controlWords {
-        SubnormalFlush.setControlWord(caller)
-        callback(rows)
-        SubnormalFlush.setControlWord(flushing)
-    } else {
-        callback(rows)
     }
 }
 

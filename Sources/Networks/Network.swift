@@ -27,7 +27,7 @@ public final class Network {
     /// One block per linear layer's weight tensor, in parameter order: where its batch-1 gradient lives in factored
     /// form after `trainStep(…, weightGradients: .outerProducts)`. The factor pointers are fixed for the network's
     /// lifetime; their contents describe the last such step.
-    public private(set) var outerProductBlocks: [OuterProductBlock] = []
+    public let outerProductBlocks: [OuterProductBlock]
 
     private let arena: Arena
     let stages: [any Stage]
@@ -41,14 +41,6 @@ public final class Network {
     private var lastBatchSize = 0
     /// True after a factored `trainStep`: the `outerProductBlocks` regions of `gradients` are stale.
     public private(set) var gradientsAreFactored = false
-    /// Look-ahead for a linear first layer (see `prepareLookahead(nextInput:)`): the next sample, its pre-activations
-    /// without bias as computed row by row during the optimizer step, and how many rows are done.
-    private let lookaheadInput: UnsafeMutablePointer<Float>
-    private let lookaheadProducts: UnsafeMutablePointer<Float>
-    private var lookaheadRowsDone = 0
-    var lookaheadArmed = false
-    /// Whether the last `trainStep` took its first layer from the look-ahead.
-    public private(set) var lastStepUsedLookahead = false
 
     /// Builds the network with all parameters zero (call `initialize(using:)` or `loadWeights(from:)`).
     /// - Parameters:
@@ -144,9 +136,7 @@ public final class Network {
                 rowFactors: UnsafePointer(linear.gradOutput),
                 columnFactors: UnsafePointer(s == 0 ? inputCopy : stages[s - 1].output)))
         }
-        let firstLinear = stages[0] as? LinearStage
-        lookaheadInput = arena.floats(inputCount)
-        lookaheadProducts = arena.floats(firstLinear?.outputCount ?? 1)
+        outerProductBlocks = blocks
         let flat = arena.staggeredFloats(offset, pageOffsets: [2304, 2880])
         parameters = UnsafeMutableBufferPointer(start: flat[0], count: offset)
         gradients = UnsafeMutableBufferPointer(start: flat[1], count: offset)
@@ -163,49 +153,6 @@ public final class Network {
         }
         self.stages = stages
         self.arena = arena
-        if firstLinear != nil && !computeDiagonalHessian {
-            blocks[0].afterRows = { [unowned self] rows in self.lookaheadRows(rows) }
-        }
-        outerProductBlocks = blocks
-    }
-
-    /// Look-ahead for batch-1 training of a network whose first layer is linear (MLP, linear): announces the input
-    /// of the next `trainStep`, so that when the optimizer step in between forms the first layer's products in
-    /// its pass it also computes, row by row while each updated row is in L1, that layer's products
-    /// W[r, :]·x of the next input (the `afterRows` callback of `outerProductBlocks[0]`). The next
-    /// `trainStep(…, weightGradients: .outerProducts)` then skips reading the first layer's weights again. The
-    /// result is bit-identical to a plain forward pass: each row is the same fixed-order dot product (see `dot`), and
-    /// the bias is added in `trainStep` as the forward pass does. The look-ahead is used only if every row was
-    /// computed and the next input is bit-identical to `nextInput`; otherwise, or after `initialize` or loading
-    /// weights, the forward pass runs normally. It is valid only if the parameters change between the two calls
-    /// through the optimizer step alone. Does nothing for networks without a linear first layer.
-    public func prepareLookahead(nextInput: UnsafeBufferPointer<Float>) {
-        guard outerProductBlocks.first?.afterRows != nil else { return }
-        precondition(nextInput.count >= input.count, "nextInput: need \(input.count) values, found \(nextInput.count)")
-        copyFloats(lookaheadInput, nextInput.baseAddress!, input.count)
-        lookaheadRowsDone = 0
-        lookaheadArmed = true
-    }
-
-    /// Whether a linear first layer supports `prepareLookahead(nextInput:)`.
-    public var supportsLookahead: Bool { outerProductBlocks.first?.afterRows != nil }
-
-    private func lookaheadRows(_ rows: Range<Int>) {
-        guard lookaheadArmed, let first = stages[0] as? LinearStage else { return }
-        let n = first.inputCount
-        let w = UnsafePointer(parameters.baseAddress! + first.weightOffset)
-        for r in rows { lookaheadProducts[r] = dot(w + r * n, lookaheadInput, n) }
-        lookaheadRowsDone += rows.count
-    }
-
-    /// True when the look-ahead holds the first layer's products for `x` (consumed by the caller).
-    private func takeLookahead(for x: UnsafePointer<Float>) -> Bool {
-        defer { lookaheadArmed = false }
-        guard lookaheadArmed, let first = stages[0] as? LinearStage, lookaheadRowsDone == first.outputCount else {
-            return false
-        }
-        for i in 0..<input.count where x[i].bitPattern != lookaheadInput[i].bitPattern { return false }
-        return true
     }
 
     /// PyTorch's default initialisation from a caller-supplied generator.
@@ -220,7 +167,6 @@ public final class Network {
     /// value = b * (2 * u - 1)                   // in Float; value in [−b, b)
     /// ```
     public func initialize<G: RandomNumberGenerator>(using generator: inout G) {
-        lookaheadArmed = false
         for info in parameterInfo {
             let bound = Network.initializationBound(fanIn: info.fanIn)
             let base = parameters.baseAddress! + info.offset
@@ -269,8 +215,7 @@ public final class Network {
             x = UnsafePointer(inputCopy)
         }
         gradientsAreFactored = factored
-        lastStepUsedLookahead = factored && takeLookahead(for: x)
-        forward(x, batchSize, firstLayerProducts: lastStepUsedLookahead ? lookaheadProducts : nil)
+        forward(x, batchSize)
         let last = stages[stages.count - 1]
         let total = Kernels.softmaxCrossEntropy(
             logits: last.output, batch: batchSize, classes: classes, labels: labels.baseAddress!,
@@ -374,17 +319,11 @@ public final class Network {
         return inputs.baseAddress!
     }
 
-    /// The forward pass; with `firstLayerProducts` (batch 1, linear first layer) the first layer adds its bias to
-    /// these precomputed products instead of reading its weights.
-    private func forward(_ x: UnsafePointer<Float>, _ batchSize: Int, firstLayerProducts: UnsafePointer<Float>? = nil) {
+    private func forward(_ x: UnsafePointer<Float>, _ batchSize: Int) {
         let params = UnsafePointer(parameters.baseAddress!)
         var current = x
-        for (s, stage) in stages.enumerated() {
-            if s == 0, let firstLayerProducts, let first = stage as? LinearStage {
-                first.forward(products: firstLayerProducts, parameters: params)
-            } else {
-                stage.forward(input: current, batch: batchSize, parameters: params)
-            }
+        for stage in stages {
+            stage.forward(input: current, batch: batchSize, parameters: params)
             current = UnsafePointer(stage.output)
         }
     }

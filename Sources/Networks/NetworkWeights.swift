@@ -11,7 +11,6 @@ extension Network {
     /// missing, extra or mis-shaped tensor; order is free). Nothing is changed if any check fails.
     /// `source` names the origin (e.g. the file) in errors.
     public func loadTensors(_ tensors: [NamedTensor], source: String) throws(NetworkError) {
-        lookaheadArmed = false
         var byName: [String: Int] = [:]
         for (index, tensor) in tensors.enumerated() {
             if byName.updateValue(index, forKey: tensor.name) != nil {

@@ -24,19 +24,14 @@ public struct OuterProductBlock {
     public var rowFactors: UnsafePointer<Float>
     /// x, `columns` values.
     public var columnFactors: UnsafePointer<Float>
-    /// For the first layer of a network that supports `Network.prepareLookahead(nextInput:)`: to be called by the
-    /// optimizer with consecutive row ranges right after those rows' weights are final for the step, in the
-    /// caller's floating-point environment (MetaOptimize's `OuterProductGradient.afterRows`). Nil otherwise.
-    public var afterRows: ((Range<Int>) -> Void)?
 
     public init(offset: Int, rows: Int, columns: Int, rowFactors: UnsafePointer<Float>,
-                columnFactors: UnsafePointer<Float>, afterRows: ((Range<Int>) -> Void)? = nil) {
+                columnFactors: UnsafePointer<Float>) {
         self.offset = offset
         self.rows = rows
         self.columns = columns
         self.rowFactors = rowFactors
         self.columnFactors = columnFactors
-        self.afterRows = afterRows
     }
 
     /// Number of elements, `rows · columns`.

@@ -105,15 +105,6 @@ final class LinearStage: Stage {
         if relu { Kernels.reluForward(output, count: batch * outputCount) }
     }
 
-    /// Batch-1 forward from precomputed products `W[o, :]·x` (each exactly `dot(row, x)`, which is what
-    /// `linearForward` computes per row): `y[o] = bias[o] + products[o]`, as `linearForward` adds the bias last.
-    func forward(products: UnsafePointer<Float>, parameters: UnsafePointer<Float>) {
-        let bias = parameters + biasOffset
-        for o in 0..<outputCount { output[o] = bias[o] + products[o] }
-        preactivationsFinite = Kernels.allFinite(output, count: outputCount)
-        if relu { Kernels.reluForward(output, count: outputCount) }
-    }
-
     func backward(
         input: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
         gradients: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?, factoredWeights: Bool
