@@ -20,6 +20,9 @@ public struct RunOptions: Sendable {
     public var resume: Bool
     /// Folder against which dataset names and relative paths are resolved.
     public var workingDirectory: String
+    /// Batch 1: hand linear-layer weight gradients to the optimizer as outer products (bit-identical; false runs
+    /// the dense path, for tests that compare the two).
+    var fusedBatchOne = true
 
     public init(outDirectory: String? = nil, tracePath: String? = nil, initPath: String? = nil, savePath: String? = nil,
                 checkpointEvery: Int? = nil, resume: Bool = false,
@@ -142,7 +145,8 @@ public final class Run {
         var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
         defer { inputs.deallocate(); labels.deallocate(); logStepSizes.deallocate() }
 
-        let outerProducts = batch == 1 && !network.computesDiagonalHessian ? network.outerProductGradients : nil
+        let outerProducts = options.fusedBatchOne && batch == 1 && !network.computesDiagonalHessian
+            ? network.outerProductGradients : nil
         let clock = ContinuousClock()
         let started = clock.now
         var divergedAt: Int? = nil

@@ -146,3 +146,26 @@ struct RunnerTests {
         #expect(decoded == c)
     }
 }
+
+struct FusedBatchOneTests {
+    @Test("Batch 1: the fused path (outer-product gradients formed in the optimizer pass) writes result.json, curve and trace bit-identical to the dense path, and actually ran fused")
+    func fusedEqualsDense() throws {
+        for meta in ["adam", "fixed", "lion"] {
+            var c = smallConfiguration { $0.model = "mlp:16,8"; $0.meta = meta; $0.base = meta == "lion" ? "lion" : "adamw" }
+            c.testSamples = 10
+            var outputs: [[String]] = []
+            for fused in [true, false] {
+                let dir = temporaryDirectory("fused\(fused)\(meta)")
+                var options = RunOptions(outDirectory: dir, tracePath: dir + "/trace.csv")
+                options.fusedBatchOne = fused
+                // 8×8 inputs: 64 columns, so the first layer's rows are whole SIMD8 vectors (the fused path applies).
+                let run = try Run(ValidatedConfiguration(c), train: learnableDataset(count: 60, size: 8),
+                                  test: learnableDataset(count: 20, size: 8, split: .test, seed: 3), options: options)
+                _ = try #require(try run.run(options: options))
+                if fused { #expect(run.optimizer.lastStepFormedOuterProducts, "\(meta)") }
+                outputs.append([withoutWallClock(read(dir + "/result.json")), read(dir + "/curve.csv"), read(dir + "/trace.csv")])
+            }
+            #expect(outputs[0] == outputs[1], "\(meta)")
+        }
+    }
+}
