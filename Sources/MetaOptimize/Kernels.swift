@@ -275,6 +275,21 @@ func fusedLanes<R: BaseDirection>(
     return hg
 }
 
+/// The fused update of the 8 elements at `i` with gradient `g`: loads w, h (and m, v), updates, stores them back.
+/// Returns h_old·g.
+@inline(__always)
+func fusedVector<R: BaseDirection>(_ rule: R, _ b: BaseBuffers, at i: Int, g: V8, a: V8, decay: V8, kappa: V8) -> V8 {
+    var w = load8(b.w, i), h = load8(b.h, i)
+    var m = R.usesFirstMoment ? load8(b.m, i) : V8()
+    var v = R.usesSecondMoment ? load8(b.v, i) : V8()
+    let hg = fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: a, decay: decay, kappa: kappa)
+    store8(b.w, i, w)
+    store8(b.h, i, h)
+    if R.usesFirstMoment { store8(b.m, i, m) }
+    if R.usesSecondMoment { store8(b.v, i, v) }
+    return hg
+}
+
 /// Fused update of `count` elements from `offset` that all use step size `a`, with the gradient read from `g`
 /// (the same flat layout); adds h_old·g into the lanes of `acc`. Lane k of `acc` receives the elements
 /// offset + 8j + k, so a segment processed as consecutive runs whose boundaries are multiples of 8 from its start
@@ -286,15 +301,7 @@ func fusedDenseRun<R: BaseDirection>(
     var i = offset
     let end = offset + count
     while i + 8 <= end {
-        let g = load8(b.g, i)
-        var w = load8(b.w, i), h = load8(b.h, i)
-        var m = R.usesFirstMoment ? load8(b.m, i) : V8()
-        var v = R.usesSecondMoment ? load8(b.v, i) : V8()
-        acc += fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: av, decay: dv, kappa: kv)
-        store8(b.w, i, w)
-        store8(b.h, i, h)
-        if R.usesFirstMoment { store8(b.m, i, m) }
-        if R.usesSecondMoment { store8(b.v, i, v) }
+        acc += fusedVector(rule, b, at: i, g: load8(b.g, i), a: av, decay: dv, kappa: kv)
         i += 8
     }
     if i < end {
@@ -328,15 +335,7 @@ func fusedOuterProductRows<R: BaseDirection>(
         var i = block.offset + r * n
         var c = 0
         while c < n {
-            let g = zeroRow ? V8() : s * load8(x, c)
-            var w = load8(b.w, i), h = load8(b.h, i)
-            var m = R.usesFirstMoment ? load8(b.m, i) : V8()
-            var v = R.usesSecondMoment ? load8(b.v, i) : V8()
-            acc += fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: av, decay: dv, kappa: kv)
-            store8(b.w, i, w)
-            store8(b.h, i, h)
-            if R.usesFirstMoment { store8(b.m, i, m) }
-            if R.usesSecondMoment { store8(b.v, i, v) }
+            acc += fusedVector(rule, b, at: i, g: zeroRow ? V8() : s * load8(x, c), a: av, decay: dv, kappa: kv)
             i += 8
             c += 8
         }
@@ -414,17 +413,8 @@ func fusedElementwise<R: BaseDirection>(
     let fv = V8(repeating: factor), gv = V8(repeating: gamma), kv = V8(repeating: kappa), one = V8(repeating: 1)
     var i = 0
     while i + 8 <= count {
-        let g = load8(b.g, i)
-        var w = load8(b.w, i), h = load8(b.h, i)
-        var m = R.usesFirstMoment ? load8(b.m, i) : V8()
-        var v = R.usesSecondMoment ? load8(b.v, i) : V8()
         let a = load8(alpha, i) * fv
-        let decay = gv * (one - kv * a)
-        store8(z, i, fusedLanes(rule, g: g, w: &w, h: &h, m: &m, v: &v, a: a, decay: decay, kappa: kv))
-        store8(b.w, i, w)
-        store8(b.h, i, h)
-        if R.usesFirstMoment { store8(b.m, i, m) }
-        if R.usesSecondMoment { store8(b.v, i, v) }
+        store8(z, i, fusedVector(rule, b, at: i, g: load8(b.g, i), a: a, decay: gv * (one - kv * a), kappa: kv))
         i += 8
     }
     if i < count {

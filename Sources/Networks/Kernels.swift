@@ -212,7 +212,8 @@ enum Kernels {
         guard let dw else { preconditionFailure("a factored weight gradient needs batch size 1") }
         linearWeightGradientBatch(x: x, batch: batch, inCount: n, outCount: m, delta: d, weightGrad: dw)
         if let dx {
-            linearInputGradientBatch(batch: batch, inCount: n, weight: w, outCount: m, delta: d, inputGrad: dx)
+            linearInputGradientBatch(batch: batch, inCount: n, weight: w, outCount: m, delta: d, inputGrad: dx,
+                                     weightsFinite: weightsFinite)
         }
     }
 
@@ -258,7 +259,14 @@ enum Kernels {
         inputGrad dx: UnsafeMutablePointer<Float>?, weightsFinite: Bool
     ) {
         if let dw { outerProduct(rowFactors: d, rows: m, columnFactors: x, columns: n, into: dw) }
-        guard let dx else { return }
+        if let dx { inputGradientOneSample(dx: dx, inCount: n, weight: w, outCount: m, delta: d, weightsFinite: weightsFinite) }
+    }
+
+    /// One sample's `dx = Σ_o δ_o · W[o, :]` (see `linearBackwardSingle` for the order and the dead-row rules).
+    private static func inputGradientOneSample(
+        dx: UnsafeMutablePointer<Float>, inCount n: Int, weight w: UnsafePointer<Float>, outCount m: Int,
+        delta d: UnsafePointer<Float>, weightsFinite: Bool
+    ) {
         zeroFloats(dx, n)
         if weightsFinite {
             // Live rows only, gathered four at a time.
@@ -419,60 +427,11 @@ enum Kernels {
     /// `dx[b, i] = Σ_o δ[b, o]·W[o, i]`, sample by sample, four weight rows per pass.
     private static func linearInputGradientBatch(
         batch: Int, inCount n: Int, weight w: UnsafePointer<Float>, outCount m: Int,
-        delta d: UnsafePointer<Float>, inputGrad dx: UnsafeMutablePointer<Float>
+        delta d: UnsafePointer<Float>, inputGrad dx: UnsafeMutablePointer<Float>, weightsFinite: Bool
     ) {
-        let n8 = n & ~7
         for b in 0..<batch {
-            let dxb = dx + b * n
-            let db = d + b * m
-            zeroFloats(dxb, n)
-            var o = 0
-            while o + 4 <= m {
-                let g0 = db[o], g1 = db[o + 1], g2 = db[o + 2], g3 = db[o + 3]
-                if g0 == 0 && g1 == 0 && g2 == 0 && g3 == 0 {
-                    o += 4
-                    continue
-                }
-                let s0 = splat(g0), s1 = splat(g1), s2 = splat(g2), s3 = splat(g3)
-                let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
-                var i = 0
-                while i < n8 {
-                    var acc = load8(dxb + i)
-                    acc = acc.addingProduct(s0, load8(w0 + i))
-                    acc = acc.addingProduct(s1, load8(w1 + i))
-                    acc = acc.addingProduct(s2, load8(w2 + i))
-                    acc = acc.addingProduct(s3, load8(w3 + i))
-                    store8(acc, dxb + i)
-                    i += 8
-                }
-                while i < n {
-                    var acc = dxb[i]
-                    acc = acc.addingProduct(g0, w0[i])
-                    acc = acc.addingProduct(g1, w1[i])
-                    acc = acc.addingProduct(g2, w2[i])
-                    acc = acc.addingProduct(g3, w3[i])
-                    dxb[i] = acc
-                    i += 1
-                }
-                o += 4
-            }
-            while o < m {
-                let g = db[o]
-                if g != 0 {
-                    let wr = w + o * n
-                    let s = splat(g)
-                    var i = 0
-                    while i < n8 {
-                        store8(load8(dxb + i).addingProduct(s, load8(wr + i)), dxb + i)
-                        i += 8
-                    }
-                    while i < n {
-                        dxb[i] = dxb[i].addingProduct(g, wr[i])
-                        i += 1
-                    }
-                }
-                o += 1
-            }
+            inputGradientOneSample(dx: dx + b * n, inCount: n, weight: w, outCount: m, delta: d + b * m,
+                                   weightsFinite: weightsFinite)
         }
     }
 
