@@ -169,16 +169,14 @@ public final class Run {
                 stream.writeInput(for: sample, into: UnsafeMutableBufferPointer(rebasing: inputs[(b * sampleSize)...]))
             }
             if trace != nil { optimizer.logStepSizes(into: logStepSizes) }
-            let updated: Bool, loss: Float
+            let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
+                                         batchSize: batch, weightGradients: outerProducts == nil ? .dense : .outerProducts)
+            let updated: Bool
             if let outerProducts {
                 // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.
-                loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
-                                         batchSize: 1, weightGradients: .outerProducts)
                 updated = optimizer.step(weights: network.parameters, gradients: network.gradients,
                                          outerProducts: outerProducts, loss: loss)
             } else {
-                loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
-                                         batchSize: batch)
                 updated = optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
                                          loss: loss, diagonalHessian: network.diagonalHessian)
             }

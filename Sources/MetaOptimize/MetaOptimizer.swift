@@ -163,29 +163,18 @@ public final class MetaOptimizer {
     public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float,
                      diagonalHessian: UnsafeBufferPointer<Float>? = nil) -> Bool {
         guard divergedAtStep == nil else { return false }
-        let flushing = configuration.subnormals == .flush
-        let floatingPointEnvironment = flushing ? SubnormalFlush.begin() : nil
-        defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
         precondition(weights.count == parameterCount, "weights: expected \(parameterCount) values, found \(weights.count)")
         precondition(gradients.count == parameterCount,
                      "gradients: expected \(parameterCount) values, found \(gradients.count)")
-        let t = stepsTaken + 1
-        guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
-        guard let w = weights.baseAddress, let g = gradients.baseAddress else { return false }
-        guard allFinite(g, count: parameterCount) else { return diverge(at: t, .nonFiniteGradient) }
-        let buffers = BaseBuffers(w: w, g: g, h: h, m: m, v: v)
-
+        var hessian: UnsafePointer<Float>? = nil
         if configuration.meta == .idbd {
-            guard let hess = diagonalHessian?.baseAddress, diagonalHessian?.count == parameterCount else {
+            guard let h = diagonalHessian?.baseAddress, diagonalHessian?.count == parameterCount else {
                 preconditionFailure("meta idbd: expected a diagonal Hessian of \(parameterCount) values")
             }
-            guard allFinite(hess, count: parameterCount) else { return diverge(at: t, .nonFiniteHessian) }
-            return idbdStep(buffers, hessian: hess, factor: basePassPlan.factor, t: t)
+            hessian = h
         }
-
-        // Base update (fused with z and the trace).
-        runBasePass(advanceBaseKernel(), buffers, basePassPlan)
-        return finishStep(t: t)
+        return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!,
+                   outerProducts: UnsafeBufferPointer(start: nil, count: 0), loss: loss, hessian: hessian)
     }
 
     /// One optimizer step with the gradient partly in factored form: exactly
@@ -194,8 +183,8 @@ public final class MetaOptimizer {
     /// (same results, bit for bit). For step-size segments aligned with the blocks (whole rows, row lengths and
     /// block starts multiples of 8 inside each segment: the networks of this package with batch size 1) the
     /// products are formed inside the fused pass, so the block gradients are never written or read back; otherwise
-    /// (weightwise, IDBD, odd widths, or factors whose products could overflow) the blocks are first written into
-    /// `gradients` and the dense step runs.
+    /// (weightwise, IDBD, odd widths, non-finite factors or products that could overflow, and subnormal factors
+    /// when flushing) the blocks are first written into `gradients` and the dense step runs.
     ///
     /// - Parameters:
     ///   - gradients: full-length buffer holding every gradient element outside the blocks (the blocks' regions
@@ -217,34 +206,53 @@ public final class MetaOptimizer {
             previousEnd = block.offset + block.rows * block.columns
         }
         return outerProducts.withUnsafeBufferPointer { blocks in
-            let flushing = configuration.subnormals == .flush
             let fused = !layout.elementwise && configuration.meta != .idbd
                 && outerProductsAlign(blocks, segments: segments)
-                && blocks.allSatisfy { outerProductIsFusable($0, flushing: flushing) }
+                && blocks.allSatisfy { outerProductIsFusable($0, flushing: configuration.subnormals == .flush) }
             lastStepFormedOuterProducts = fused
             if !fused {
                 for block in blocks { materialize(block, into: gradients.baseAddress!) }
                 return step(weights: weights, gradients: UnsafeBufferPointer(gradients), loss: loss)
             }
-            let floatingPointEnvironment = flushing ? SubnormalFlush.begin() : nil
-            defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
-            let t = stepsTaken + 1
-            guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
-            guard let w = weights.baseAddress, let g = gradients.baseAddress else { return false }
-            // The elements outside the blocks must be finite; inside, productsAreFinite has shown they are.
-            var position = 0
-            for block in blocks {
-                guard allFinite(g + position, count: block.offset - position) else {
-                    return diverge(at: t, .nonFiniteGradient)
-                }
-                position = block.offset + block.rows * block.columns
-            }
-            guard allFinite(g + position, count: parameterCount - position) else {
+            return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!, outerProducts: blocks,
+                       loss: loss, hessian: nil)
+        }
+    }
+
+    /// The step shared by both entry points (spec §3.2 order, or IDBD's when `hessian` is given): `gradients` holds
+    /// every element outside `outerProducts` (all of them when there are none), and the blocks' products are
+    /// formed in the fused pass (callers check alignment and ``outerProductIsFusable(_:flushing:)`` first).
+    private func run(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
+                     outerProducts blocks: UnsafeBufferPointer<OuterProductGradient>, loss: Float,
+                     hessian: UnsafePointer<Float>?) -> Bool {
+        guard divergedAtStep == nil else { return false }
+        let floatingPointEnvironment = configuration.subnormals == .flush ? SubnormalFlush.begin() : nil
+        defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
+        let t = stepsTaken + 1
+        guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
+        // Every element outside the blocks must be finite; the blocks' products are (outerProductIsFusable).
+        var position = 0
+        for block in blocks {
+            guard allFinite(g + position, count: block.offset - position) else {
                 return diverge(at: t, .nonFiniteGradient)
             }
-            runFactoredBasePass(advanceBaseKernel(), BaseBuffers(w: w, g: g, h: h, m: m, v: v), basePassPlan, blocks)
-            return finishStep(t: t)
+            position = block.offset + block.rows * block.columns
         }
+        guard allFinite(g + position, count: parameterCount - position) else {
+            return diverge(at: t, .nonFiniteGradient)
+        }
+        let buffers = BaseBuffers(w: w, g: g, h: h, m: m, v: v)
+        if let hessian {
+            guard allFinite(hessian, count: parameterCount) else { return diverge(at: t, .nonFiniteHessian) }
+            return idbdStep(buffers, hessian: hessian, factor: basePassPlan.factor, t: t)
+        }
+        // Base update (fused with z and the trace).
+        if blocks.isEmpty {
+            runBasePass(advanceBaseKernel(), buffers, basePassPlan)
+        } else {
+            runFactoredBasePass(advanceBaseKernel(), buffers, basePassPlan, blocks)
+        }
+        return finishStep(t: t)
     }
 
     /// After the base pass: counts the step, checks z, runs the meta update.

@@ -145,14 +145,14 @@ struct OuterProductStepTests {
         let c = OptimizerConfiguration(base: .adamw, alpha0: 1e-2, meta: .adam, metaStepSize: 1e-2, subnormals: .flush)
         let flushed = try compare(c) { t, g in
             if t == 3 {
-                g.delta0[1] = 1e-39
-                g.x0[2] = 1e4   // product 1e-35: a normal gradient element
+                g.delta0[1] = Float.leastNormalMagnitude / 8   // subnormal
+                g.x0[2] = 1e4   // product ≈ 1.5e-35: a normal gradient element
             }
         }
         #expect(!flushed.fused)
         // exact: no DAZ, so the pass forms the same products and needs no fallback.
         let exact = OptimizerConfiguration(base: .adamw, alpha0: 1e-2, meta: .adam, metaStepSize: 1e-2, subnormals: .exact)
-        #expect(try compare(exact) { t, g in if t == 3 { g.delta0[1] = 1e-39; g.x0[2] = 1e4 } }.fused)
+        #expect(try compare(exact) { t, g in if t == 3 { g.delta0[1] = Float.leastNormalMagnitude / 8; g.x0[2] = 1e4 } }.fused)
     }
 
     @Test("Non-finite gradients diverge exactly as the dense step does: ∞ or NaN factors, products overflowing to ∞, a NaN bias")
