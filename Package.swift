@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
         .target(name: "MetaOptimize", dependencies: ["SIMDSupport", "RuleKernels"], swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports"]),
+        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings"]),
         .executableTarget(
             name: "mobench",
             dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import Settings
 
 /// Helpers shared by the `suite`, `plot` and `merge` commands.
 public enum SuiteLoading {
@@ -12,14 +13,22 @@ public enum SuiteLoading {
                 throw SettingError.invalid("--set \(override): expected KEY=VALUE")
             }
             let key = String(override[..<eq]), text = String(override[override.index(after: eq)...])
-            guard RunConfiguration.allKeys.contains(key) else {
+            guard let declaration = RunConfiguration.table[key] else {
                 throw SettingError.invalid("--set \(override): unknown setting '\(key)'")
             }
             let value: JSONValue
-            if text == "null" { value = .null }
-            else if text == "true" || text == "false" { value = .bool(text == "true") }
-            else if let number = Double(text), key != "data", key != "model" { value = .number(number) }
-            else { value = .string(text) }
+            do {
+                switch try declaration.parse(text, source: "--set \(key)") {
+                case .bool(let b): value = .bool(b)
+                case .integer(let i): value = .number(Double(i))
+                case .unsigned(let u): value = .number(Double(u))
+                case .number(let x): value = .number(x)
+                case .text(let s): value = .string(s)
+                case .null: value = .null
+                }
+            } catch let error as SettingParseError {
+                throw SettingError.invalid(error.description)
+            }
             suite.settings[key] = value
             for g in suite.groups.indices {
                 suite.groups[g].settings[key] = nil
