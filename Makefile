@@ -38,8 +38,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product mobench
 
+# Every import must be a declared dependency: SwiftPM's check (for targets outside the dependency closure) and
+# scripts/check-imports.py (for any import a target does not declare, even when it resolves transitively).
 test: deps
-	$(SWIFT) build --build-tests
+	python3 scripts/check-imports.py .
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build --parallel
 
 # The README's first command: the default suite on the shipped Fashion-MNIST, table on stdout, figures as SVG.

@@ -43,21 +43,22 @@ let package = Package(
         .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings"]),
         .executableTarget(
             name: "mobench",
-            dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Bench", "Datasets", "Streams", "Reports",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "AllocationCounter"],
+            dependencies: ["Bench", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "StreamsTests", dependencies: ["Streams"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "StreamsTests", dependencies: ["Streams", "Datasets"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
     ],
     swiftLanguageModes: [.v6]
