@@ -1,32 +1,21 @@
 import RuleKernels
 import SIMDSupport
 
-extension BaseRule {
-    /// AdamW with momentum ρ (`momentum`, default 0.9) and second-moment coefficient λ (`normalizer`, 0.999);
-    /// `adam` is an alias (the official code calls its base rule `Adam`).
-    public static let adamw = BaseRule(AdamWRule.self)
-}
-
 enum AdamWRule: BaseRuleDefinition {
-    static let name = "adamw"
-    static let aliases = ["adam"]
-    static let summary = "AdamW, ρ and λ: faithful m ← ρm + g (a sum), d = m/√(μv + 1e-10); standard = torch.optim.AdamW"
-    static var hyperParameters: [RuleHyperParameter] {
-        [.init(\.momentum, default: 0.9), .init(\.normalizer, default: 0.999)]
-    }
-    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
+    static let info = RuleInfo(name: "adamw", aliases: ["adam"],
+                               summary: "AdamW, ρ and λ: faithful m ← ρm + g (a sum), d = m/√(μv + 1e-10); standard = torch.optim.AdamW",
+                               reads: [.init(\.momentum, default: 0.9), .init(\.normalizer, default: 0.999)])
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: BaseBuffers, _ plan: BasePassPlan, _ blocks: UnsafeBufferPointer<OuterProduct>) {
+                     _ step: BaseStep) {
         let rho = c.momentum!, lambda = c.normalizer!
         powers.normalizer *= lambda
         powers.momentum *= rho
         switch mode {
         case .faithful:
-            runBasePass(Faithful(rho: rho, lambda: lambda, mu: (1 - lambda) / (1 - powers.normalizer)), b, plan, blocks)
+            step.run(Faithful(rho: rho, lambda: lambda, mu: (1 - lambda) / (1 - powers.normalizer)))
         case .standard:
-            runBasePass(Standard(rho: rho, lambda: lambda, rhoPower: powers.momentum, lambdaPower: powers.normalizer),
-                        b, plan, blocks)
+            step.run(Standard(rho: rho, lambda: lambda, rhoPower: powers.momentum, lambdaPower: powers.normalizer))
         }
     }
 

@@ -1,23 +1,12 @@
 import RuleKernels
 import SIMDSupport
 
-extension MetaRule {
-    /// Adam on β with momentum ρ̄ (`metaMomentum`, default 0.9) and second-moment coefficient λ̄
-    /// (`metaNormalizer`, 0.999); `adamw` is an alias (the continual code calls it `AdamW`).
-    public static let adam = MetaRule(AdamMetaRule.self)
-}
-
 enum AdamMetaRule: MetaRuleDefinition {
-    static let name = "adam"
-    static let aliases = ["adamw"]
-    static let summary = "adam (alias adamw), ρ̄ and λ̄: faithful m̄ ← ρ̄m̄ + z (a sum), β ← … − ηm̄/√(μ̄v̄ + 1e-10); standard = Adam"
-    static var hyperParameters: [RuleHyperParameter] {
-        [.init(\.metaMomentum, default: 0.9), .init(\.metaNormalizer, default: 0.999)]
-    }
-    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
-    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: MetaBuffers) -> Bool {
-        let common = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
+    static let info = RuleInfo(name: "adam", aliases: ["adamw"],
+                               summary: "adam (alias adamw), ρ̄ and λ̄: faithful m̄ ← ρ̄m̄ + z (a sum), β ← … − ηm̄/√(μ̄v̄ + 1e-10); standard = Adam",
+                               reads: [.init(\.metaMomentum, default: 0.9), .init(\.metaNormalizer, default: 0.999)])
+    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
+                     _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         let rho = c.metaMomentum!, lambda = c.metaNormalizer!
         let mu = advancedNormalizerCorrection(lambda, &powers)
         powers.momentum *= rho
