@@ -49,7 +49,7 @@ benchmark: release
 
 # Nightly regression check against the committed baseline (exit 1 on a regression).
 nightly: release
-	$(MOBENCH) suite Benchmarks/suites/nightly.json --out $(OUT)/nightly --jobs $(JOBS)
+	$(MOBENCH) suite Benchmarks/suites/nightly.json --out $(OUT)/nightly --jobs $(JOBS) --quiet
 	$(MOBENCH) compare Benchmarks/baselines/nightly.json $(OUT)/nightly/summary.json --markdown $(OUT)/nightly/comparison.md
 
 nightly-baseline: release

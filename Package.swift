@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Networks", swiftSettings: kernelSettings),
         .target(name: "MetaOptimize", swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports"]),
+        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports"]),
         .executableTarget(
             name: "mobench",
             dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -103,7 +103,7 @@ public enum SuiteRunner {
             }
             return .completed(result)
         } catch {
-            return .failed("\(run.configurationID) seed \(run.seed): \(error)")
+            return .failed("\(run.configurationID) seed \(run.seed): \(oneLineDescription(error))")
         }
     }
 

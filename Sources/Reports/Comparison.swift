@@ -177,6 +177,24 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
                   })
     }
 
+    /// The terminal summary of `mobench compare`: the verdict line (with the counts), the reasons when
+    /// incomparable, notes, then only the regressed checks as an aligned table, and where the full report went
+    /// (`fullReport`, the `--markdown` file) or how to get it.
+    public func shortText(fullReport: String?) -> String {
+        var out = verdictLine + "\n"
+        if status == .incomparable { out += incomparableReasons.map { "- \($0)\n" }.joined() }
+        out += notes.map { "- note: \($0)\n" }.joined()
+        if !regressions.isEmpty {
+            out += "\nRegressions\n" + table(regressions).plainText()
+            if !out.hasSuffix("\n") { out += "\n" }
+        }
+        if status != .incomparable {
+            out += fullReport.map { "full report (all \(rows.count) checks): \($0)\n" }
+                ?? "(--markdown FILE writes all \(rows.count) checks)\n"
+        }
+        return out
+    }
+
     /// Markdown: the verdict line, then regressions, improvements, and every row.
     public func markdown() -> String { render(markdown: true) }
 
