@@ -6,7 +6,7 @@ RELEASE_BIN := .build/release
 MOBENCH := $(RELEASE_BIN)/mobench
 OUT ?= results
 
-.PHONY: help deps build release test benchmark perf perf-baseline machine data-benchmark nightly nightly-baseline paper clean
+.PHONY: help deps test-deps build release test benchmark perf perf-baseline machine data-benchmark nightly nightly-baseline paper clean
 
 help:
 	@echo "make benchmark        run the default suite on data/fashion-mnist, print the table, write figures to $(OUT)/benchmark"
@@ -32,13 +32,28 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: swift not found on PATH; install Swift 6.1 or newer (swift.org)" >&2; exit 1; }
 
+# Tools the tests use besides Swift: rsvg-convert (librsvg2-bin) renders every figure to PNG, headless Chromium
+# renders the HTML report. Installed with apt-get where possible; without them those tests skip (outside CI).
+TEST_PACKAGES := librsvg2-bin chromium
+test-deps:
+	@missing=""; command -v rsvg-convert >/dev/null 2>&1 || missing="$$missing librsvg2-bin"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing$$missing with apt-get"; \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)) \
+		|| echo "note: could not install$$missing; the PNG and browser tests will skip" >&2; \
+	else \
+		echo "note:$$missing not installed (Debian: apt-get install$$missing); the PNG and browser tests will skip" >&2; \
+	fi
+
 build: deps
 	$(SWIFT) build
 
 release: deps
 	$(SWIFT) build -c release --product mobench
 
-test: deps
+test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 

@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "StreamsTests", dependencies: ["Streams"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets"]),
     ],
     swiftLanguageModes: [.v6]
