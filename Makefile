@@ -60,7 +60,7 @@ test: deps test-deps
 # The README's first command: the default suite on the shipped Fashion-MNIST, table on stdout, figures as SVG.
 benchmark: release
 	$(MOBENCH) suite Benchmarks/suites/default.json --out $(OUT)/benchmark --jobs $(JOBS)
-	@echo "figures: $(OUT)/benchmark/figures/*.svg (open in a browser); table: $(OUT)/benchmark/summary.md"
+	@echo "report: $(OUT)/benchmark/summary.html (open in a browser); table: $(OUT)/benchmark/summary.md; figures: $(OUT)/benchmark/figures/*.svg"
 
 # Nightly regression check against the committed baseline (exit 1 on a regression).
 nightly: release

@@ -69,11 +69,13 @@ public enum SuiteLoading {
             }
         }
         let figures = try SuiteReport.write(summary, outDirectory: out, references: references, extraMarkdown: extra)
+        try SuiteHTML.writeIndex(plan, out: out)
+        try SuiteHTML.write(outDirectory: out)
         if !quiet {
             print(SummaryMarkdown.renderPlainText(summary))
             if !paperTable.isEmpty { print("\nOurs vs the paper (5-seed means):\n" + paperTable) }
         }
         if !missing.isEmpty { print("\nnote: \(missing.count) planned runs have no result yet; the summary covers the others") }
-        print("\nwrote \((out as NSString).appendingPathComponent("summary.md")), summary.json and \(figures.count) figures in \((out as NSString).appendingPathComponent("figures"))")
+        print("\nwrote \((out as NSString).appendingPathComponent("summary.html")), summary.md, summary.json and \(figures.count) figures in \((out as NSString).appendingPathComponent("figures"))")
     }
 }

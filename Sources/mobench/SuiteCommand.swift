@@ -157,3 +157,16 @@ struct CompareCommand: ParsableCommand {
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 }
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rewrite a suite's HTML report (DIR/summary.html) from DIR/summary.json, runs.json, the run results and DIR/figures.")
+
+    @Argument(help: "A suite output folder (with summary.json and runs.json).")
+    var directory: String
+
+    func run() throws {
+        print(try classify { try SuiteHTML.write(outDirectory: directory) })
+    }
+}

@@ -270,4 +270,23 @@ struct ContractTests {
                                        NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(ENOSPC))])
         #expect(oneLineDescription(posix) == "/x/trace.csv: No space left on device")
     }
+
+    @Test("mobench suite writes summary.html and runs.json; mobench report DIR rewrites the same page; a folder without runs.json is refused")
+    func htmlReport() throws {
+        let dir = Self.suiteDirectory
+        let page = read(dir + "/summary.html")
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<h2 id=\"verdict\"") && page.contains("Suite <code>tiny</code>"))
+        #expect(page.components(separatedBy: "<svg ").count - 1 == 5, "every figure inline")
+        #expect(page.contains("mobench run --config"), "reproduce commands")
+        let copy = temporaryDirectory("report")
+        for name in ["summary.json", "runs.json", "figures", "runs"] {
+            try FileManager.default.copyItem(atPath: dir + "/" + name, toPath: copy + "/" + name)
+        }
+        let (status, stdout, stderr) = try mobench(["report", copy])
+        #expect(status == 0 && stdout == copy + "/summary.html\n", "\(stderr)")
+        #expect(read(copy + "/summary.html") == page)
+        try FileManager.default.removeItem(atPath: copy + "/runs.json")
+        let (refused, _, refusedErr) = try mobench(["report", copy])
+        #expect(refused == 2 && refusedErr.hasPrefix("error: \(copy)/runs.json: missing") && refusedErr.split(separator: "\n").count == 1)
+    }
 }
