@@ -10,7 +10,7 @@ struct Mobench: ParsableCommand {
         commandName: "mobench",
         abstract: "Continual-learning benchmarks for step-size adaptation (MetaOptimize and baselines).",
         version: suiteVersion,
-        subcommands: [RunCommand.self, SuiteCommand.self, SlurmCommand.self, MergeCommand.self, CompareCommand.self, PlotCommand.self, ReportCommand.self, DataCommand.self, StreamCommand.self])
+        subcommands: [RunCommand.self, SuiteCommand.self, SlurmCommand.self, MergeCommand.self, CompareCommand.self, PlotCommand.self, ReportCommand.self, ExportCommand.self, DataCommand.self, StreamCommand.self])
 
     static func main() {
         do {

@@ -289,4 +289,28 @@ struct ContractTests {
         let (refused, _, refusedErr) = try mobench(["report", copy])
         #expect(refused == 2 && refusedErr.hasPrefix("error: \(copy)/runs.json: missing") && refusedErr.split(separator: "\n").count == 1)
     }
+
+    @Test("TensorBoard's own reader (EventAccumulator, pip tensorboard in a venv) reads the exported scalars with the exact values of curve.csv and result.json")
+    func tensorBoardReadBack() throws {
+        let script = repositoryRoot + "/Tests/tensorboard/run.sh"
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mobench").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, binary, Self.suiteDirectory]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(stdout)\(stderr)")
+        if stdout.hasPrefix("skipped:") {
+            print(stdout)
+            return
+        }
+        // 8 runs × (5 curve tags incl. one step-size column or two + task test accuracy): all passed, none failed.
+        let last = stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasSuffix(" passed, 0 failed") && !last.hasPrefix("0 passed"), "\(stdout)")
+    }
 }
