@@ -6,12 +6,13 @@ RELEASE_BIN := .build/release
 MOBENCH := $(RELEASE_BIN)/mobench
 OUT ?= results
 
-.PHONY: help deps test-deps build release test benchmark perf perf-baseline machine data-benchmark nightly nightly-baseline paper clean
+.PHONY: help deps test-deps build release test benchmark perf perf-pytorch perf-baseline machine data-benchmark nightly nightly-baseline paper clean
 
 help:
 	@echo "make benchmark        run the default suite on data/fashion-mnist, print the table, write figures to $(OUT)/benchmark"
 	@echo "make test             build and run every test"
 	@echo "make perf             throughput benchmarks (steps/s, allocations per step) vs the committed baseline"
+	@echo "make perf-pytorch     the same batch-1 cases in PyTorch (AdamW, SGD, our MetaOptimize transcription), ratios"
 	@echo "make machine          peak FLOP/s and bandwidth per cache level of one core (for the roofline)"
 	@echo "make data-benchmark   gzip+IDX decoding speed vs Python's gzip + numpy"
 	@echo "make nightly          nightly suite, compared with Benchmarks/baselines/nightly.json"
@@ -93,6 +94,10 @@ perf: deps
 	@mkdir -p $(OUT)
 	$(RELEASE_BIN)/mobench-perf training --json $(OUT)/perf.json
 	$(RELEASE_BIN)/mobench-perf check Benchmarks/baselines/perf.json $(OUT)/perf.json --tolerance $(PERF_TOLERANCE)
+
+# PyTorch side by side (not part of make test/CI): torch from PyPI in a venv under .build/, same cases, same run.
+perf-pytorch: deps
+	bash Benchmarks/scripts/perf-pytorch.sh
 
 perf-baseline: deps
 	$(SWIFT) build -c release --product mobench-perf

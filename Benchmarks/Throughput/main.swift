@@ -4,7 +4,7 @@
 //       Reads an IDX images file (decompress + parse + validate) N times (default 7) and prints the median
 //       wall-clock seconds as `median_seconds=<value>`, plus the per-run times.
 //
-//   mobench-perf training [--steps N] [--repetitions R] [--only SUBSTRING] [--json FILE]
+//   mobench-perf training [--steps N] [--repetitions R] [--only SUBSTRING[,SUBSTRING…]] [--json FILE]
 //       Batch-1 training steps/s on one core (forward + loss + backward + optimizer step) for the cases of
 //       TrainingBenchmarks.swift: median over R timed blocks of N steps after a warm-up, the cases interleaved
 //       block by block (so a slow period of a shared machine hits all of them), and heap allocations per step
@@ -97,7 +97,10 @@ func training(_ arguments: ArraySlice<String>) {
         default: fail("unexpected argument \(argument)")
         }
     }
-    let cases = TrainingBenchmarks.cases.filter { c in only.map { c.name.contains($0) } ?? true }
+    // --only: comma-separated substrings; a case runs when its name contains any of them.
+    let cases = TrainingBenchmarks.cases.filter { c in
+        only.map { $0.split(separator: ",").contains { c.name.contains($0) } } ?? true
+    }
     guard !cases.isEmpty else { fail("--only \(only ?? ""): no case matches") }
     let results: [Measurement]
     do {

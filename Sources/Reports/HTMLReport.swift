@@ -63,7 +63,7 @@ public enum HTMLReport {
         margin-top:32px}h3{font-size:16px;margin-bottom:6px}
         table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
         th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}th{background:#eef3f8;text-align:left}
-        td.r{text-align:right;font-variant-numeric:tabular-nums}
+        td.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
         .better{background:#dff3e4}.worse{background:#fbe3e1}.warn{background:#fff4d6;border-left:4px solid #E69F00;\
         padding:6px 10px;margin:4px 0}
         figure{margin:12px 0 24px}figure svg{max-width:100%;height:auto;border:1px solid #ddd}
