@@ -30,6 +30,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cases="mlp-784-256-256-10/adamw+fixed,mlp-784-256-256-10/sgd+fixed,mlp-784-256-256-10/adamw+adam/scalar,simple-cnn-3x32x32/adamw+fixed,simple-cnn-3x32x32/sgd+fixed,simple-cnn-3x32x32/adamw+adam/scalar"
 "$venv/bin/python" -c 'import torch; print("torch", torch.__version__, "threads", 1)' >&2
+# The transcription must reproduce the specification's golden vectors before it is timed.
+(cd Benchmarks/pytorch && "$venv/bin/python" check_golden.py) >&2 \
+    || { echo "perf-pytorch: the PyTorch MetaOptimize transcription does not match the golden vectors" >&2; exit 1; }
 for round in $(seq 1 "$rounds"); do
     echo "round $round/$rounds: mobench-perf" >&2
     "$perf_bin" training --only "$cases" --steps 1000 --repetitions 7 --json "$work/mobench-$round.json" >/dev/null 2>&1

@@ -100,7 +100,7 @@ struct PlotCommand: ParsableCommand {
         let path = (directory as NSString).appendingPathComponent("summary.json")
         let summary = try classify { () throws -> SuiteSummary in
             do { return try SuiteSummary.load(from: URL(fileURLWithPath: path)) } catch {
-                throw Failure(message: "\(path): \(error)", status: 1)
+                throw Failure(message: oneLineDescription(error), status: 1)
             }
         }
         var references: [FigureReference] = []
