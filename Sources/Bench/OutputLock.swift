@@ -5,7 +5,9 @@ import Foundation
 ///
 /// A whole suite takes it exclusively; shards of a sharded suite (`--shard I/N`, disjoint run sets writing into
 /// one shared folder) take it shared, so shards run side by side but never next to a whole-suite process on the
-/// same folder. The lock file is `DIR/.mobench.lock` (it holds the pid of the last locker, for the message).
+/// same folder. Each run's folder is locked the same way (exclusively) while a suite runs it, so two processes
+/// that share the folder lock (two copies of one shard) never run the same run: the second reports it as taken.
+/// The lock file is `DIR/.mobench.lock` (it holds the pid of the last locker, for the message).
 public final class OutputLock {
     public enum Mode: Sendable { case exclusive, shared }
 
@@ -13,7 +15,7 @@ public final class OutputLock {
     public let path: String
 
     /// Takes the lock or throws `OutputError` naming the folder (and, when it can, the process holding it).
-    public init(directory: String, mode: Mode) throws {
+    public init(directory: String, mode: Mode, what: String = "suite") throws {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw OutputError.cannotCreateDirectory(directory)
         }
@@ -21,8 +23,12 @@ public final class OutputLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
         if flock(fd, (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
-            let busy = errno == EWOULDBLOCK
-            let reason = String(cString: strerror(errno))
+            guard errno == EWOULDBLOCK else {
+                // The filesystem cannot lock (some network filesystems: ENOLCK, EOPNOTSUPP): run unlocked rather
+                // than refuse, as before locks existed.
+                descriptor = fd
+                return
+            }
             var holder = ""
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, buffer.count, 0)
@@ -31,11 +37,9 @@ public final class OutputLock {
                 holder = " (pid \(pid))"
             }
             Foundation.close(fd)
-            if busy {
-                throw OutputError.locked("\(directory): another mobench suite\(holder) is writing into this folder; "
-                    + "wait for it to finish or use another --out")
-            }
-            throw OutputError.writeFailed(path: path, reason: reason)
+            throw OutputError.locked(what == "suite"
+                ? "\(directory): another mobench suite\(holder) is writing into this folder; wait for it to finish or use another --out"
+                : "\(directory): another mobench process\(holder) is running this \(what); it is left to that process")
         }
         let pid = Array("\(getpid())\n".utf8)
         if ftruncate(fd, 0) == 0 { _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } }

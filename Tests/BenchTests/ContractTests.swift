@@ -142,6 +142,20 @@ struct ContractTests {
         _ = try OutputLock(directory: dir + "/shared", mode: .exclusive)
     }
 
+    @Test("A run whose folder another process holds is not run twice: it is reported as taken, the others run")
+    func runHeldElsewhereIsLeftAlone() throws {
+        let p = try SuitePlan(SuiteFile.parse(tinySuiteText, source: "tiny.json"))
+        let dir = temporaryDirectory("runlock")
+        let runs = Array(p.runs.prefix(2))
+        let held = try OutputLock(directory: dir + "/" + runs[0].directory, mode: .exclusive, what: "run")
+        let outcomes = try SuiteRunner.execute(runs, outDirectory: dir, jobs: 1, cache: DatasetCache(workingDirectory: repositoryRoot))
+        guard case .failed(let message) = outcomes[0] else { Issue.record("held run: \(outcomes[0])"); return }
+        #expect(message.contains("another mobench process (pid \(getpid())) is running this run"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/" + runs[0].directory + "/result.json"))
+        if case .completed = outcomes[1] {} else { Issue.record("free run: \(outcomes[1])") }
+        withExtendedLifetime(held) {}
+    }
+
     /// Flips the sign bit of every float of the first `model.` tensor in a safetensors file, in place.
     func flipSignBits(_ path: String) throws -> String {
         var bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))
