@@ -34,18 +34,19 @@ deps:
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: swift not found on PATH; install Swift 6.1 or newer (swift.org)" >&2; exit 1; }
 
 # Tools the tests use besides Swift: rsvg-convert (librsvg2-bin) renders every figure to PNG, headless Chromium
-# renders the HTML report. Installed with apt-get where possible; without them those tests skip (outside CI).
-TEST_PACKAGES := librsvg2-bin chromium
+# renders the HTML report, python3-venv makes the venv in which the TensorBoard test pip-installs tensorboard.
+# Installed with apt-get where possible; without them those tests skip (outside CI; in CI they must run).
 test-deps:
 	@missing=""; command -v rsvg-convert >/dev/null 2>&1 || missing="$$missing librsvg2-bin"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -z "$$missing" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		echo "installing$$missing with apt-get"; \
 		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)) \
-		|| echo "note: could not install$$missing; the PNG and browser tests will skip" >&2; \
+		|| echo "note: could not install$$missing; the tests that need them will skip" >&2; \
 	else \
-		echo "note:$$missing not installed (Debian: apt-get install$$missing); the PNG and browser tests will skip" >&2; \
+		echo "note:$$missing not installed (Debian: apt-get install$$missing); the tests that need them will skip" >&2; \
 	fi
 
 build: deps
