@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "StreamsTests", dependencies: ["Streams", "Datasets"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
     ],

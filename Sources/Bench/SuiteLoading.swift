@@ -61,8 +61,9 @@ public enum SuiteLoading {
         return (PaperOverlay.references(pairs, reference: reference), pairs, reference)
     }
 
-    /// Writes the summary, table and figures of a finished (or partly finished) suite and prints the table.
-    public static func report(_ plan: SuitePlan, out: String, paperReference: String?) throws {
+    /// Writes the summary, table and figures of a finished (or partly finished) suite and prints the table
+    /// (with `quiet`, only where the files went).
+    public static func report(_ plan: SuitePlan, out: String, paperReference: String?, quiet: Bool = false) throws {
         let (summary, missing) = try SuiteReport.summary(plan, outDirectory: out)
         var references: [FigureReference] = []
         var extra = ""
@@ -77,9 +78,13 @@ public enum SuiteLoading {
             }
         }
         let figures = try SuiteReport.write(summary, outDirectory: out, references: references, extraMarkdown: extra)
-        print(SummaryMarkdown.renderPlainText(summary))
-        if !paperTable.isEmpty { print("\nOurs vs the paper (5-seed means):\n" + paperTable) }
+        try SuiteHTML.writeIndex(plan, out: out)
+        try SuiteHTML.write(outDirectory: out)
+        if !quiet {
+            print(SummaryMarkdown.renderPlainText(summary))
+            if !paperTable.isEmpty { print("\nOurs vs the paper (5-seed means):\n" + paperTable) }
+        }
         if !missing.isEmpty { print("\nnote: \(missing.count) planned runs have no result yet; the summary covers the others") }
-        print("\nwrote \((out as NSString).appendingPathComponent("summary.md")), summary.json and \(figures.count) figures in \((out as NSString).appendingPathComponent("figures"))")
+        print("\nwrote \((out as NSString).appendingPathComponent("summary.html")), summary.md, summary.json and \(figures.count) figures in \((out as NSString).appendingPathComponent("figures"))")
     }
 }
