@@ -40,19 +40,12 @@ enum AdamWRule: BaseRuleDefinition {
     /// v ← λ·v + (1−λ)·g·g; d = (m / (1−ρ^t)) / (sqrt(v) / sqrt(1−λ^t) + 1e-8).
     struct Standard: BaseLanes {
         static var state: StateLayout { .two("firstMoment", "secondMoment") }
-        let oneMinusRho: V8, lambda: V8, oneMinusLambda: V8, biasCorrection1: V8, biasCorrection2Root: V8, epsilon: V8
+        let moments: StandardAdamMoments
         init(rho: Double, lambda: Double, rhoPower: Double, lambdaPower: Double) {
-            oneMinusRho = V8(repeating: Float(1 - rho))
-            self.lambda = V8(repeating: Float(lambda))
-            oneMinusLambda = V8(repeating: Float(1 - lambda))
-            biasCorrection1 = V8(repeating: Float(1 - rhoPower))
-            biasCorrection2Root = V8(repeating: Float((1 - lambdaPower).squareRoot()))
-            epsilon = V8(repeating: Float(1e-8))
+            moments = StandardAdamMoments(rho: rho, lambda: lambda, rhoPower: rhoPower, lambdaPower: lambdaPower)
         }
         @inline(__always) func direction(g: V8, s0 m: inout V8, s1 v: inout V8) -> V8 {
-            m = m + oneMinusRho * (g - m)
-            v = lambda * v + oneMinusLambda * g * g
-            return (m / biasCorrection1) / (squareRoot8(v) / biasCorrection2Root + epsilon)
+            moments.direction(g, m: &m, v: &v)
         }
     }
 }

@@ -78,7 +78,7 @@ protocol BaseRuleDefinition: Sendable {
     /// The lane math of each mode (the same type for rules whose modes agree); their ``StateLayout`` is the rule's
     /// per-weight state.
     associatedtype Faithful: BaseLanes
-    associatedtype Standard: BaseLanes
+    associatedtype Standard: BaseLanes = Faithful
     static var info: RuleInfo { get }
     /// One fused base pass: computes this step's coefficients from `configuration` (resolved), advancing `powers`,
     /// and runs the pass with the rule's lanes for `mode`.

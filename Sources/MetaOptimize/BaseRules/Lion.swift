@@ -6,7 +6,6 @@ enum LionRule: BaseRuleDefinition {
                                summary: "Lion, c and ρ: d = sign(c·m + (1−c)·g), then m ← ρm + (1−ρ)g (both modes)",
                                reads: [.init(\.momentum, default: 0.99), .init(\.lionInterpolation, default: 0.9)])
     typealias Faithful = Lanes
-    typealias Standard = Lanes
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
                      _ step: BaseStep) {

@@ -4,7 +4,6 @@ import SIMDSupport
 enum SGDRule: BaseRuleDefinition {
     static let info = RuleInfo(name: "sgd", summary: "SGD: d = g")
     typealias Faithful = Lanes
-    typealias Standard = Lanes
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
                      _ step: BaseStep) {

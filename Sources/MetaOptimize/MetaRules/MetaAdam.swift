@@ -43,21 +43,13 @@ enum AdamMetaRule: MetaRuleDefinition {
     struct Standard: MetaLanes {
         static var state: StateLayout { .two("metaFirstMoment", "metaSecondMoment") }
         let common: MetaCommon
-        let oneMinusRho: V8, lambda: V8, oneMinusLambda: V8, biasCorrection1: V8, biasCorrection2Root: V8, epsilon: V8
+        let moments: StandardAdamMoments
         init(common: MetaCommon, rho: Double, lambda: Double, rhoPower: Double, lambdaPower: Double) {
             self.common = common
-            oneMinusRho = V8(repeating: Float(1 - rho))
-            self.lambda = V8(repeating: Float(lambda))
-            oneMinusLambda = V8(repeating: Float(1 - lambda))
-            biasCorrection1 = V8(repeating: Float(1 - rhoPower))
-            biasCorrection2Root = V8(repeating: Float((1 - lambdaPower).squareRoot()))
-            epsilon = V8(repeating: Float(1e-8))
+            moments = StandardAdamMoments(rho: rho, lambda: lambda, rhoPower: rhoPower, lambdaPower: lambdaPower)
         }
         @inline(__always) func update(z: V8, beta: V8, s0 m: inout V8, s1 v: inout V8) -> V8 {
-            m = m + oneMinusRho * (z - m)
-            v = lambda * v + oneMinusLambda * z * z
-            return common.shrink * beta
-                - common.eta * ((m / biasCorrection1) / (squareRoot8(v) / biasCorrection2Root + epsilon))
+            common.shrink * beta - common.eta * moments.direction(z, m: &m, v: &v)
         }
     }
 }

@@ -5,7 +5,6 @@ enum HypergradientMetaRule: MetaRuleDefinition {
                                summary: "hypergradient (alias hd): meta SGD with γ forced to 0 (spec §6.2)")
     static var forcedGamma: Double? { 0 }
     typealias Faithful = SGDMetaRule.Lanes
-    typealias Standard = SGDMetaRule.Lanes
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
                      _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         SGDMetaRule.pass(mode, c, common, &powers, b)

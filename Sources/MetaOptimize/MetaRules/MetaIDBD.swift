@@ -7,7 +7,6 @@ enum IDBDMetaRule: MetaRuleDefinition {
     static var forcedGamma: Double? { 1 }
     static var usesDiagonalHessian: Bool { true }
     typealias Faithful = SGDMetaRule.Lanes
-    typealias Standard = SGDMetaRule.Lanes
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
                      _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         SGDMetaRule.pass(mode, c, common, &powers, b)

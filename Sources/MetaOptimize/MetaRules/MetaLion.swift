@@ -6,7 +6,6 @@ enum LionMetaRule: MetaRuleDefinition {
                                summary: "lion, c̄ and ρ̄: β ← (1 − ηκ̄)β − η·sign(c̄m̄ + (1−c̄)z), then m̄ ← ρ̄m̄ + (1−ρ̄)z",
                                reads: [.init(\.metaMomentum, default: 0.99), .init(\.metaLionInterpolation, default: 0.9)])
     typealias Faithful = Lanes
-    typealias Standard = Lanes
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
                      _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         return runMetaPass(Lanes(common: common, interpolation: c.metaLionInterpolation!, rho: c.metaMomentum!), b)

@@ -6,7 +6,6 @@ enum MNMMetaRule: MetaRuleDefinition {
                                summary: "mnm, ρ̄ and λ̄: m̄ ← ρ̄m̄ + z, v̄ ← λ̄v̄ + m̄², β ← … − ηm̄/√(μ̄v̄ + 1e-10) (both modes)",
                                reads: [.init(\.metaMomentum, default: 0.9), .init(\.metaNormalizer, default: 0.999)])
     typealias Faithful = Lanes
-    typealias Standard = Lanes
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
                      _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         let mu = advancedNormalizerCorrection(c.metaNormalizer!, &powers)

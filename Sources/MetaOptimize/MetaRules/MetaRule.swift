@@ -60,7 +60,7 @@ public struct MetaRule: RegisteredRule {
 protocol MetaRuleDefinition: Sendable {
     /// The lane math of each mode; their ``StateLayout`` is the rule's per-group state.
     associatedtype Faithful: MetaLanes
-    associatedtype Standard: MetaLanes
+    associatedtype Standard: MetaLanes = Faithful
     static var info: RuleInfo { get }
     /// False when β never changes (`fixed`): no meta pass runs.
     static var learnsStepSize: Bool { get }

@@ -4,7 +4,6 @@ import SIMDSupport
 enum SGDMetaRule: MetaRuleDefinition {
     static let info = RuleInfo(name: "sgd", summary: "sgd: β ← (1 − ηκ̄)β − ηz")
     typealias Faithful = Lanes
-    typealias Standard = Lanes
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
                      _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         runMetaPass(Lanes(common: common), b)
