@@ -17,7 +17,8 @@ help:
 	@echo "make nightly          nightly suite, compared with Benchmarks/baselines/nightly.json"
 	@echo "make paper            the paper's continual CIFAR-100 experiment (Fashion-MNIST fallback without CIFAR-100)"
 
-# zlib's headers are the only system requirement besides Swift. Installed with apt-get where possible.
+# System requirements besides Swift: zlib's headers and LAPACKE (the C interface to LAPACK, for the diagnostics'
+# singular values). Installed with apt-get where possible.
 deps:
 	@if [ -f /usr/include/zlib.h ] || pkg-config --exists zlib 2>/dev/null; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -29,6 +30,17 @@ deps:
 		sudo apt-get install -y -qq zlib1g-dev || { echo "error: could not install zlib1g-dev; install zlib's development headers and retry" >&2; exit 1; }; \
 	else \
 		echo "error: zlib development headers not found (zlib.h); install them (Debian/Ubuntu: zlib1g-dev, Fedora: zlib-devel, macOS: brew install zlib) and retry" >&2; exit 1; \
+	fi
+	@if [ -f /usr/include/lapacke.h ] || pkg-config --exists lapacke 2>/dev/null; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing liblapacke-dev and liblapack-dev (LAPACK) with apt-get"; \
+		(apt-get install -y -qq liblapacke-dev liblapack-dev >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq liblapacke-dev liblapack-dev >/dev/null)) \
+		|| { echo "error: could not install liblapacke-dev with apt-get; install LAPACKE's development files and retry" >&2; exit 1; }; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+		echo "installing liblapacke-dev and liblapack-dev (LAPACK) with sudo apt-get"; \
+		sudo apt-get install -y -qq liblapacke-dev liblapack-dev || { echo "error: could not install liblapacke-dev; install LAPACKE's development files and retry" >&2; exit 1; }; \
+	else \
+		echo "error: LAPACKE development files not found (lapacke.h); install them (Debian/Ubuntu: liblapacke-dev, Fedora: lapack-devel, macOS: brew install lapack) and retry" >&2; exit 1; \
 	fi
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: swift not found on PATH; install Swift 6.1 or newer (swift.org)" >&2; exit 1; }
 

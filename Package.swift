@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Networks", targets: ["Networks"]),
         .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Diagnostics", targets: ["Diagnostics"]),
         .library(name: "Bench", targets: ["Bench"]),
         .executable(name: "mobench", targets: ["mobench"]),
     ],
@@ -29,12 +30,18 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        .systemLibrary(
+            name: "CLapack",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev", "liblapack-dev"]), .brew(["lapack"])]
+        ),
         .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: kernelSettings),
         .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
         .target(name: "Networks", swiftSettings: kernelSettings),
         .target(name: "MetaOptimize", swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports"]),
+        .target(name: "Diagnostics", dependencies: ["Networks", "CLapack"], swiftSettings: kernelSettings),
+        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports", "Diagnostics"]),
         .executableTarget(
             name: "mobench",
             dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -51,6 +58,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
     ],
     swiftLanguageModes: [.v6]

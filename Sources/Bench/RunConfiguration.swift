@@ -61,6 +61,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var logEvery: Int = 100
     /// Test samples evaluated at the end of each task (0 = all of the task's test samples).
     public var testSamples: Int = 2000
+    /// Plasticity diagnostics on the probe set (`off`, `task`: at each task's end, `bin`: also at each curve bin's
+    /// end); see the Diagnostics module.
+    public var diagnostics: String = "task"
+    /// UPGD's per-sample plasticity (`on` costs one more forward pass per step; `off` by default).
+    public var plasticity: String = "off"
 
     public init() {}
 
@@ -76,6 +81,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case metaLionInterpolation = "meta_lion_interpolation", metaWeightDecay = "meta_weight_decay"
         case granularity, mode, schedule, subnormals
         case logEvery = "log_every", testSamples = "test_samples"
+        case diagnostics, plasticity
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +118,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         subnormals = try c.decodeIfPresent(String.self, forKey: .subnormals) ?? d.subnormals
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
         testSamples = try c.decodeIfPresent(Int.self, forKey: .testSamples) ?? d.testSamples
+        diagnostics = try c.decodeIfPresent(String.self, forKey: .diagnostics) ?? d.diagnostics
+        plasticity = try c.decodeIfPresent(String.self, forKey: .plasticity) ?? d.plasticity
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -132,6 +140,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         try c.encode(mode, forKey: .mode); try c.encode(schedule, forKey: .schedule)
         try c.encode(subnormals, forKey: .subnormals)
         try c.encode(logEvery, forKey: .logEvery); try c.encode(testSamples, forKey: .testSamples)
+        try c.encode(diagnostics, forKey: .diagnostics); try c.encode(plasticity, forKey: .plasticity)
     }
 
     /// All JSON keys a configuration accepts.

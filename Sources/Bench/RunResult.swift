@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// `result.json`: everything about one run and how to reproduce it. Schema `mobench-result-1`.
@@ -17,10 +18,14 @@ public struct RunResult: Codable, Sendable, Equatable {
         /// last update; nil when not measured (diverged, or no test split).
         public var testAccuracy: Double?
         public var testSamples: Int
+        /// Plasticity diagnostics after the task's last update (`--diagnostics task|bin`; nil when off or not
+        /// reached).
+        public var diagnostics: DiagnosticsReport? = nil
 
         enum CodingKeys: String, CodingKey {
             case task, samples, onlineLoss = "online_loss", onlineAccuracy = "online_accuracy"
             case trainLoss = "train_loss", testAccuracy = "test_accuracy", testSamples = "test_samples"
+            case diagnostics
         }
     }
 

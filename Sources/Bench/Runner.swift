@@ -1,4 +1,5 @@
 import Datasets
+import Diagnostics
 import Foundation
 import MetaOptimize
 import Networks
@@ -129,11 +130,18 @@ public final class Run {
         var metrics = OnlineMetrics()
         var startStep = 0
         var traceBytes: UInt64 = 0
+        let diagnostics = RunDiagnostics(run: self)
         if options.resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
             let restored = try Checkpoint.read(from: checkpointPath, run: self)
             metrics = restored.metrics
             startStep = restored.step
             traceBytes = restored.traceBytes
+            if let diagnostics {
+                guard let state = restored.diagnostics else {
+                    throw OutputError.checkpoint("\(checkpointPath): checkpoint lacks the diagnostics state")
+                }
+                diagnostics.state = state
+            }
         }
         let trace = try options.tracePath.map {
             try TraceWriter(path: $0, columns: stepSizeColumns.traceHeader, resumeAtByte: startStep > 0 ? traceBytes : nil)
@@ -156,7 +164,7 @@ public final class Run {
             if shouldStop() {
                 if let checkpointPath, options.checkpointEvery != nil {
                     try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
-                                         traceBytes: try trace?.flush() ?? 0)
+                                         traceBytes: try trace?.flush() ?? 0, diagnostics: diagnostics?.state)
                 }
                 try trace?.close(complete: false)
                 progress?.finish()
@@ -171,6 +179,7 @@ public final class Run {
             if trace != nil { optimizer.logStepSizes(into: logStepSizes) }
             let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
                                          batchSize: batch, weightGradients: outerProducts == nil ? .dense : .outerProducts)
+            diagnostics?.afterBackward(network)
             let updated: Bool
             if let outerProducts {
                 // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.
@@ -191,38 +200,45 @@ public final class Run {
                                 correct: predictions[b] == labels[b], logStepSizes: UnsafeBufferPointer(logStepSizes),
                                 columns: stepSizeColumns)
             }
+            diagnostics?.afterUpdate(network, inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
+                                     batchSize: batch)
             recentLoss = recentLoss.isNaN ? Double(loss) : 0.99 * recentLoss + 0.01 * Double(loss)
             step += 1
             let task = batchSamples[batch - 1].task
             if metrics.endStep(logEvery: c.logEvery) {
                 metrics.closeBin(task: task, stepSizes: stepSizeColumns.values(optimizer: optimizer))
+                diagnostics?.endBin(task: task, step: step, network: network)
             }
             if (step * batch) % stream.taskLength == 0, let test {
                 let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels)
                 metrics.setTestAccuracy(accuracy, samples: count, task: task)
             }
+            if (step * batch) % stream.taskLength == 0 { diagnostics?.endTask(task, step: step, network: network) }
             if let every = options.checkpointEvery, step % every == 0, step < totalSteps, let checkpointPath {
                 try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
-                                     traceBytes: try trace?.flush() ?? 0)
+                                     traceBytes: try trace?.flush() ?? 0, diagnostics: diagnostics?.state)
             }
             if step & 63 == 0 { progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss) }
         }
         if metrics.hasOpenBin {
             metrics.closeBin(task: metrics.tasks.last?.task ?? 0,
                              stepSizes: stepSizeColumns.values(optimizer: optimizer))
+            diagnostics?.endBin(task: metrics.tasks.last?.task ?? 0, step: step, network: network)
         }
         progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss)
         progress?.finish()
         let elapsed = clock.now - started
         let wallSeconds = elapsed.seconds
-        let result = makeResult(metrics: metrics, steps: step, divergedAt: divergedAt, wallSeconds: wallSeconds,
+        var result = makeResult(metrics: metrics, steps: step, divergedAt: divergedAt, wallSeconds: wallSeconds,
                                 stepsThisSession: step - startStep)
+        if let diagnostics { result.tasks = diagnostics.attach(to: result.tasks) }
         try trace?.close(complete: true)
         if let savePath = options.savePath {
             try network.saveWeights(to: savePath, metadata: ["mobench_config": configuration.json(), "steps": String(step)])
         }
         if let out = options.outDirectory {
-            try writeAtomically(Data(CurveFile.csv(metrics.curve, columns: stepSizeColumns).utf8),
+            let curve = CurveFile.csv(metrics.curve, columns: stepSizeColumns)
+            try writeAtomically(Data((diagnostics?.curveCSV(curve) ?? curve).utf8),
                                 to: (out as NSString).appendingPathComponent("curve.csv"))
             try writeAtomically(Data(result.json().utf8), to: (out as NSString).appendingPathComponent("result.json"))
             if let checkpointPath { try? FileManager.default.removeItem(atPath: checkpointPath) }

@@ -13,6 +13,10 @@ public struct ValidatedConfiguration: Sendable {
     public let augmentation: Augmentation
     public let model: ModelSpec
     public let optimizer: OptimizerConfiguration
+    /// When plasticity diagnostics are computed (`--diagnostics`).
+    public let diagnostics: DiagnosticsMode
+    /// Whether UPGD's per-sample plasticity is measured (`--plasticity on`).
+    public let measuresPlasticity: Bool
 
     public init(_ configuration: RunConfiguration) throws {
         var c = configuration
@@ -38,6 +42,8 @@ public struct ValidatedConfiguration: Sendable {
         if let k = c.classesPerTask { try positive(k, "classes-per-task") }
         try positive(c.batchSize, "batch-size")
         try positive(c.logEvery, "log-every")
+        diagnostics = try parse(c.diagnostics, "diagnostics", DiagnosticsMode.self, allowed: ["off", "task", "bin"])
+        measuresPlasticity = try parse(c.plasticity, "plasticity", Switch.self, allowed: ["on", "off"]) == .on
         guard c.testSamples >= 0 else {
             throw SettingError.invalid("--test-samples must be 0 (all) or positive, got \(c.testSamples)")
         }

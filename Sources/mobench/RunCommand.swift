@@ -69,6 +69,10 @@ struct RunCommand: ParsableCommand {
     var logEvery: Int?
     @Option(help: "Test samples evaluated at the end of each task, 0 = all (default: 2000).")
     var testSamples: Int?
+    @Option(help: "Plasticity diagnostics on the first 1,000 test samples: off, task (at each task's end), bin (also at each curve bin's end) (default: task).")
+    var diagnostics: String?
+    @Option(help: "UPGD's per-sample plasticity, one more forward pass per step: on or off (default: off).")
+    var plasticity: String?
     @Option(help: "Write result.json and curve.csv (and checkpoints) to this folder.")
     var out: String?
     @Option(help: "Write a per-step CSV trace to this file.")
@@ -114,6 +118,8 @@ struct RunCommand: ParsableCommand {
         if let subnormals { c.subnormals = subnormals }
         if let logEvery { c.logEvery = logEvery }
         if let testSamples { c.testSamples = testSamples }
+        if let diagnostics { c.diagnostics = diagnostics }
+        if let plasticity { c.plasticity = plasticity }
         return c
     }
 
