@@ -6,7 +6,7 @@ RELEASE_BIN := .build/release
 MOBENCH := $(RELEASE_BIN)/mobench
 OUT ?= results
 
-.PHONY: help deps build release test benchmark perf perf-baseline machine data-benchmark nightly nightly-baseline paper clean
+.PHONY: help deps build release test benchmark perf perf-baseline machine data-benchmark nightly nightly-baseline paper plasticity clean
 
 help:
 	@echo "make benchmark        run the default suite on data/fashion-mnist, print the table, write figures to $(OUT)/benchmark"
@@ -16,6 +16,7 @@ help:
 	@echo "make data-benchmark   gzip+IDX decoding speed vs Python's gzip + numpy"
 	@echo "make nightly          nightly suite, compared with Benchmarks/baselines/nightly.json"
 	@echo "make paper            the paper's continual CIFAR-100 experiment (Fashion-MNIST fallback without CIFAR-100)"
+	@echo "make plasticity       input-permuted MNIST, 200 tasks x 5,000 and 10 x 60,000 steps, plasticity diagnostics (~2 h; resumable)"
 
 # System requirements besides Swift: zlib's headers and LAPACKE (the C interface to LAPACK, for the diagnostics'
 # singular values). Installed with apt-get where possible.
@@ -82,6 +83,11 @@ paper: release
 		$(MOBENCH) suite Benchmarks/suites/paper.json --out $(OUT)/paper-fashion-mnist --jobs $(JOBS) \
 			--set data=fashion-mnist --set classes_per_task=2 --set tasks=5 --checkpoint-every 10000; \
 	fi
+
+# The long plasticity protocols (Benchmarks/suites/plasticity.json, docs/plasticity.md). Checkpoints every 50,000
+# steps: interrupted (Ctrl-C, or killed), the same command resumes the unfinished runs where they stopped.
+plasticity: release
+	$(MOBENCH) suite Benchmarks/suites/plasticity.json --out $(OUT)/plasticity --jobs $(JOBS) --checkpoint-every 50000
 
 # Throughput: steps/s per model and optimizer, allocations per step, vs the committed baseline.
 PERF_TOLERANCE ?= 0.25

@@ -67,7 +67,9 @@ public enum SuiteLoading {
                 paperTable = table.plainText()
             }
         }
-        let figures = try SuiteReport.write(summary, outDirectory: out, references: references, extraMarkdown: extra)
+        let diagnostics = try SuiteDiagnostics.write(plan, summary: summary, outDirectory: out)
+        let figures = try SuiteReport.write(summary, outDirectory: out, references: references,
+                                            extraMarkdown: extra + diagnostics.markdown) + diagnostics.figures
         print(SummaryMarkdown.renderPlainText(summary))
         if !paperTable.isEmpty { print("\nOurs vs the paper (5-seed means):\n" + paperTable) }
         if !missing.isEmpty { print("\nnote: \(missing.count) planned runs have no result yet; the summary covers the others") }
