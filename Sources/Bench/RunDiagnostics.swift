@@ -53,6 +53,8 @@ final class RunDiagnostics {
     private let lossesBefore: UnsafeMutableBufferPointer<Float>
     /// The last probe's step and report, reused when a task and a bin end at the same step.
     private var lastProbe: (step: Int, report: DiagnosticsReport)?
+    /// Probe samples already recorded from the task-end test evaluation's forward passes (nil: not collecting).
+    private var shared: Int?
 
     /// nil when diagnostics are off.
     init?(run: Run) {
@@ -96,7 +98,22 @@ final class RunDiagnostics {
         }
     }
 
-    /// At the end of task `task` (after its last update, `step` steps done).
+    /// At the end of a task, before its test evaluation: the evaluation's forward passes (the same samples in the
+    /// same order, same weights) fill the probe, so it needs no passes of its own for them.
+    func beginTask(step: Int) {
+        guard lastProbe?.step != step else { return }
+        probe.reset()
+        shared = 0
+    }
+
+    /// The test evaluation's last forward pass (one sample), recorded while the probe still needs samples.
+    func recordEvaluation(_ network: Network) {
+        guard let count = shared, count < Self.probeSize else { return }
+        probe.record(network)
+        shared = count + 1
+    }
+
+    /// At the end of task `task` (after its last update and its test evaluation, `step` steps done).
     func endTask(_ task: Int, step: Int, network: Network) {
         state.tasks.append(TaskEntry(task: task, report: report(state.taskPeriod, task: task, step: step, network: network)))
         state.taskPeriod.reset()
@@ -111,10 +128,12 @@ final class RunDiagnostics {
 
     private func report(_ period: PeriodStatistics, task: Int, step: Int, network: Network) -> DiagnosticsReport {
         if lastProbe?.step != step {
-            probe.reset()
+            let done = shared ?? 0
+            if shared == nil { probe.reset() }
+            shared = nil
             var samples = stream.evaluationSamples(task: task, in: probeData)
             if samples.count > Self.probeSize { samples.removeLast(samples.count - Self.probeSize) }
-            for (index, presented) in samples {
+            for (index, presented) in samples.dropFirst(done) {
                 stream.writeEvaluationInput(sampleIndex: index, task: task, from: probeData, into: input)
                 label[0] = Int32(presented)
                 network.evaluate(inputs: UnsafeBufferPointer(input), labels: UnsafeBufferPointer(label), batchSize: 1)

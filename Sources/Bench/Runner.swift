@@ -209,8 +209,9 @@ public final class Run {
                 metrics.closeBin(task: task, stepSizes: stepSizeColumns.values(optimizer: optimizer))
                 diagnostics?.endBin(task: task, step: step, network: network)
             }
+            if (step * batch) % stream.taskLength == 0 { diagnostics?.beginTask(step: step) }
             if (step * batch) % stream.taskLength == 0, let test {
-                let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels)
+                let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels, probe: diagnostics)
                 metrics.setTestAccuracy(accuracy, samples: count, task: task)
             }
             if (step * batch) % stream.taskLength == 0 { diagnostics?.endTask(task, step: step, network: network) }
@@ -247,8 +248,9 @@ public final class Run {
     }
 
     /// Accuracy on the task's test samples (the task's transform, no augmentation), first `testSamples` in file order.
+    /// Each forward pass is also offered to the diagnostics' probe (the probe set is the same samples' first 1,000).
     private func evaluate(task: Int, on test: Dataset, into inputs: UnsafeMutableBufferPointer<Float>,
-                          labels: UnsafeMutableBufferPointer<Int32>) -> (Double, Int) {
+                          labels: UnsafeMutableBufferPointer<Int32>, probe: RunDiagnostics? = nil) -> (Double, Int) {
         var samples = stream.evaluationSamples(task: task, in: test)
         if configuration.testSamples > 0 && samples.count > configuration.testSamples {
             samples.removeLast(samples.count - configuration.testSamples)
@@ -260,6 +262,7 @@ public final class Run {
             stream.writeEvaluationInput(sampleIndex: index, task: task, from: test, into: one)
             labels[0] = Int32(label)
             _ = network.evaluate(inputs: UnsafeBufferPointer(one), labels: UnsafeBufferPointer(rebasing: labels[0..<1]), batchSize: 1)
+            probe?.recordEvaluation(network)
             if network.lastPredictions[0] == Int32(label) { correct += 1 }
         }
         return (Double(correct) / Double(samples.count), samples.count)

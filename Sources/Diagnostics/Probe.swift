@@ -74,12 +74,15 @@ public final class Probe {
     }
 
     /// Effective and approximate rank of the recorded feature matrix; nil without hidden layers, without samples,
-    /// or when a feature is not finite.
+    /// or when a feature is not finite. Singular values via the Gram matrix when there are at least as many samples
+    /// as features (`Spectrum.singularValuesViaGram`), else `dgesdd`.
     public func ranks() -> (effective: Double, approximate: Int)? {
         guard let last = layers.last, samples > 0 else { return nil }
         let values = features.withUnsafeBufferPointer { m in
-            try? Spectrum.singularValues(UnsafeBufferPointer(rebasing: m[0..<(samples * last.count)]),
-                                         rows: samples, columns: last.count)
+            let matrix = UnsafeBufferPointer(rebasing: m[0..<(samples * last.count)])
+            return samples >= last.count
+                ? try? Spectrum.singularValuesViaGram(matrix, rows: samples, columns: last.count)
+                : try? Spectrum.singularValues(matrix, rows: samples, columns: last.count)
         }
         guard let values else { return nil }
         return (Spectrum.effectiveRank(values), Spectrum.approximateRank(values))

@@ -31,6 +31,54 @@ public enum Spectrum {
         return s
     }
 
+    /// The singular values, in descending order, of a tall `rows × columns` matrix (rows ≥ columns), as the square
+    /// roots of the eigenvalues of its Gram matrix MᵀM (formed in Double; eigenvalues from LAPACK's `dsyevd`,
+    /// negative rounding residues clamped to 0). Several times faster than `dgesdd` on a 1,000 × 128 probe matrix
+    /// with the reference LAPACK; accurate to about 1e-8 · σ_max in absolute terms (below the Float32 features'
+    /// own precision of about 1e-7 · σ_max).
+    public static func singularValuesViaGram(_ matrix: UnsafeBufferPointer<Float>, rows: Int, columns n: Int)
+        throws(DiagnosticsError) -> [Double]
+    {
+        precondition(rows >= n && n >= 0 && matrix.count >= rows * n, "matrix: need a tall \(rows)×\(n) matrix")
+        if n == 0 { return [] }
+        let padded = (n + 3) & ~3
+        var row = [Double](repeating: 0, count: padded)
+        var gram = [Double](repeating: 0, count: n * padded)
+        try row.withUnsafeMutableBufferPointer { (r) throws(DiagnosticsError) in
+            try gram.withUnsafeMutableBufferPointer { (g) throws(DiagnosticsError) in
+                for i in 0..<rows {
+                    for j in 0..<n {
+                        let value = matrix[i * n + j]
+                        guard value.isFinite else { throw .nonFinite }
+                        r[j] = Double(value)
+                    }
+                    let rp = UnsafeRawPointer(r.baseAddress!)
+                    for a in 0..<n where r[a] != 0 {
+                        // Row a of the lower triangle, b in 0…a, four at a time (the padding is zero).
+                        let ra = SIMD4<Double>(repeating: r[a])
+                        let ga = UnsafeMutableRawPointer(g.baseAddress! + a * padded)
+                        var b = 0
+                        while b <= a {
+                            let sum = ga.loadUnaligned(fromByteOffset: b * 8, as: SIMD4<Double>.self)
+                                .addingProduct(ra, rp.loadUnaligned(fromByteOffset: b * 8, as: SIMD4<Double>.self))
+                            ga.storeBytes(of: sum, toByteOffset: b * 8, as: SIMD4<Double>.self)
+                            b += 4
+                        }
+                    }
+                }
+            }
+        }
+        var eigenvalues = [Double](repeating: 0, count: n)
+        let info = gram.withUnsafeMutableBufferPointer { g in
+            eigenvalues.withUnsafeMutableBufferPointer { w in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "L")), Int32(n),
+                               g.baseAddress, Int32(padded), w.baseAddress)
+            }
+        }
+        guard info == 0 else { throw .lapack(routine: "dsyevd", info: Int(info)) }
+        return eigenvalues.reversed().map { max(0, $0).squareRoot() }
+    }
+
     /// Array convenience for `singularValues(_:rows:columns:)`.
     public static func singularValues(_ matrix: [Float], rows: Int, columns: Int) throws(DiagnosticsError) -> [Double] {
         var result: Result<[Double], DiagnosticsError> = .success([])

@@ -65,3 +65,18 @@ struct SpectrumTests {
         }
     }
 }
+
+struct GramSpectrumTests {
+    @Test("singular values via the Gram matrix (dsyevd) equal dgesdd's on rotated rank-3 and full-rank matrices")
+    func gramEqualsSVD() throws {
+        for (rows, columns, sigma) in [(40, 8, [3.0, 2, 1]), (50, 13, (1...13).map { 1 / Double($0) }), (9, 9, [5.0, 1])] {
+            let m = matrix(rows: rows, columns: columns, sigma: sigma)
+            let direct = try Spectrum.singularValues(m, rows: rows, columns: columns)
+            let gram = try m.withUnsafeBufferPointer { try Spectrum.singularValuesViaGram($0, rows: rows, columns: columns) }
+            #expect(gram.count == direct.count)
+            for (a, b) in zip(gram, direct) { #expect(abs(a - b) < 1e-5, "\(rows)×\(columns): \(gram) vs \(direct)") }
+            #expect(abs(Spectrum.effectiveRank(gram) - Spectrum.effectiveRank(direct)) < 1e-4)
+            #expect(Spectrum.approximateRank(gram) == Spectrum.approximateRank(direct))
+        }
+    }
+}
