@@ -42,29 +42,41 @@ public enum Spectrum {
         precondition(rows >= n && n >= 0 && matrix.count >= rows * n, "matrix: need a tall \(rows)×\(n) matrix")
         if n == 0 { return [] }
         let padded = (n + 3) & ~3
-        var row = [Double](repeating: 0, count: padded)
+        // Four sample rows at a time (zero rows past the end), so each Gram entry is loaded and stored once per four.
+        var block = [Double](repeating: 0, count: 4 * padded)
         var gram = [Double](repeating: 0, count: n * padded)
-        try row.withUnsafeMutableBufferPointer { (r) throws(DiagnosticsError) in
+        try block.withUnsafeMutableBufferPointer { (r) throws(DiagnosticsError) in
             try gram.withUnsafeMutableBufferPointer { (g) throws(DiagnosticsError) in
-                for i in 0..<rows {
-                    for j in 0..<n {
-                        let value = matrix[i * n + j]
-                        guard value.isFinite else { throw .nonFinite }
-                        r[j] = Double(value)
+                var i = 0
+                while i < rows {
+                    for k in 0..<4 {
+                        for j in 0..<n {
+                            let value: Float = i + k < rows ? matrix[(i + k) * n + j] : 0
+                            guard value.isFinite else { throw .nonFinite }
+                            r[k * padded + j] = Double(value)
+                        }
                     }
-                    let rp = UnsafeRawPointer(r.baseAddress!)
-                    for a in 0..<n where r[a] != 0 {
-                        // Row a of the lower triangle, b in 0…a, four at a time (the padding is zero).
-                        let ra = SIMD4<Double>(repeating: r[a])
+                    let base = UnsafeRawPointer(r.baseAddress!)
+                    for a in 0..<n {
+                        let (x0, x1, x2, x3) = (r[a], r[padded + a], r[2 * padded + a], r[3 * padded + a])
+                        if x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0 { continue }
+                        let s0 = SIMD4<Double>(repeating: x0), s1 = SIMD4<Double>(repeating: x1)
+                        let s2 = SIMD4<Double>(repeating: x2), s3 = SIMD4<Double>(repeating: x3)
                         let ga = UnsafeMutableRawPointer(g.baseAddress! + a * padded)
+                        // Row a of the lower triangle, b in 0…a, four at a time (the padding is zero).
                         var b = 0
                         while b <= a {
-                            let sum = ga.loadUnaligned(fromByteOffset: b * 8, as: SIMD4<Double>.self)
-                                .addingProduct(ra, rp.loadUnaligned(fromByteOffset: b * 8, as: SIMD4<Double>.self))
-                            ga.storeBytes(of: sum, toByteOffset: b * 8, as: SIMD4<Double>.self)
+                            let o = b * 8, stride = padded * 8
+                            var sum = ga.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+                            sum = sum.addingProduct(s0, base.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self))
+                            sum = sum.addingProduct(s1, base.loadUnaligned(fromByteOffset: o + stride, as: SIMD4<Double>.self))
+                            sum = sum.addingProduct(s2, base.loadUnaligned(fromByteOffset: o + 2 * stride, as: SIMD4<Double>.self))
+                            sum = sum.addingProduct(s3, base.loadUnaligned(fromByteOffset: o + 3 * stride, as: SIMD4<Double>.self))
+                            ga.storeBytes(of: sum, toByteOffset: o, as: SIMD4<Double>.self)
                             b += 4
                         }
                     }
+                    i += 4
                 }
             }
         }
