@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "AllocationCounter"],
+            dependencies: ["Bench", "Diagnostics", "Networks", "MetaOptimize", "Streams", "Datasets", "AllocationCounter"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),

@@ -70,6 +70,9 @@ struct DiagnosticsRunTests {
         let rowAtTaskEnd = try #require(lines.first { $0.hasPrefix("40,") }).split(separator: ",")
         let first = try #require(result.tasks[0].diagnostics)
         #expect(Double(rowAtTaskEnd[columns - 10]) == first.effectiveRank)
+        // The suite's curve reader keeps the step-size columns only (one group: scalar), not the diagnostics.
+        let points = try CurveFile.parse(path: dir + "/curve.csv")
+        #expect(points.count == lines.count - 1 && points.allSatisfy { $0.stepSizes.count == 1 })
 
         let offDir = temporaryDirectory("off")
         let offOptions = RunOptions(outDirectory: offDir)
