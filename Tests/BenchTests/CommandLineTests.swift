@@ -33,6 +33,8 @@ struct CommandLineTests {
             (["run", "--granularity", "blocks:1,1"], "block"),
             (["run", "--meta", "idbd"], "--meta idbd needs --model linear"),
             (["run", "--checkpoint-every", "10"], "--checkpoint-every needs --out"),
+            (["run", "--diagnostics", "steps"], "--diagnostics: unknown value 'steps' (expected off, task, bin)"),
+            (["run", "--plasticity", "yes"], "--plasticity: unknown value 'yes' (expected on, off)"),
         ]
         for (arguments, needle) in cases {
             let (status, _, stderr) = try mobench(arguments)
