@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Networks", targets: ["Networks"]),
         .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Diagnostics", targets: ["Diagnostics"]),
         .library(name: "Bench", targets: ["Bench"]),
         .executable(name: "mobench", targets: ["mobench"]),
     ],
@@ -29,6 +30,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        .systemLibrary(
+            name: "CLapack",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev", "liblapack-dev"]), .brew(["lapack"])]
+        ),
         .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: kernelSettings),
         .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
         // Declared-once settings: flags, JSON keys, help and README tables are generated from declarations.
@@ -40,7 +46,8 @@ let package = Package(
         .target(name: "Networks", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
         .target(name: "MetaOptimize", dependencies: ["SIMDSupport", "RuleKernels"], swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings"]),
+        .target(name: "Diagnostics", dependencies: ["Networks", "CLapack"], swiftSettings: kernelSettings),
+        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings", "Diagnostics"]),
         .executableTarget(
             name: "mobench",
             dependencies: ["Bench", "Datasets", "Streams", "Reports",
@@ -49,7 +56,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize"],
+            dependencies: ["Bench", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize", "Diagnostics"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),
@@ -58,8 +65,9 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports", "Diagnostics", "Networks", "Streams"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks"]),
     ],
     swiftLanguageModes: [.v6]
 )

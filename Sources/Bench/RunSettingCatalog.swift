@@ -142,6 +142,10 @@ public struct RunSettingCatalog: Sendable {
     public let testSamples = RunSetting("test_samples", 2000, Section.measurement,
                                         "Test samples per end-of-task evaluation, the first N in file order (0 = all)",
                                         range: .nonNegative)
+    public let diagnostics = RunSetting("diagnostics", "task", Section.measurement,
+                                        "Plasticity diagnostics on the probe set (the first 1,000 test samples): off, task (at each task's end) or bin (also at each curve bin's end)")
+    public let plasticity = RunSetting("plasticity", "off", Section.measurement,
+                                       "UPGD's per-sample plasticity, one more forward pass per step: on or off")
 
     public init() {}
 

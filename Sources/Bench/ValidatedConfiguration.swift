@@ -17,6 +17,10 @@ public struct ValidatedConfiguration: Sendable {
     public let optimizer: OptimizerConfiguration
     /// The method `--optimizer` selects.
     public let optimizerKind: OptimizerKind
+    /// When plasticity diagnostics are computed (`--diagnostics`).
+    public let diagnostics: DiagnosticsMode
+    /// Whether UPGD's per-sample plasticity is measured (`--plasticity on`).
+    public let measuresPlasticity: Bool
 
     public init(_ configuration: RunConfiguration) throws {
         var c = configuration
@@ -40,6 +44,8 @@ public struct ValidatedConfiguration: Sendable {
                 throw SettingError.invalid("\(error)")
             }
         }
+        diagnostics = try parse(c.diagnostics, "diagnostics", DiagnosticsMode.self, allowed: ["off", "task", "bin"])
+        measuresPlasticity = try parse(c.plasticity, "plasticity", Switch.self, allowed: ["on", "off"]) == .on
         if let length = c.taskLength, length % c.batchSize != 0 {
             throw SettingError.invalid("--task-length \(length) must be a multiple of --batch-size \(c.batchSize), so that tasks change between steps")
         }
