@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ExactHessianTests", dependencies: ["Networks", "MetaOptimize"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,258 @@
+// Kernels of the exact-Hessian MetaOptimize (spec metaoptimize-hessian.md §1.3): one pass over the weights that
+// applies the faithful base update (the same direction structs and operation order as the Hessian-free pass) and
+// carries the tangents X_w, X_m, X_v of every step-size column j forward with all Hessian terms.
+
+/// A base rule's tangent of its direction, D^(j) = ḋ (spec §1.3 table), on 8 lanes.
+protocol TangentRule {
+    associatedtype Direction: BaseDirection
+    var direction: Direction { get }
+    static var usesTangentM: Bool { get }
+    static var usesTangentV: Bool { get }
+    /// Whether `tangent` reads the Hessian-vector product (false for Lion: no product is computed).
+    static var readsProducts: Bool { get }
+    /// D for one column. `g`, `d`, `q`, `s` are this step's faithful quantities; `hv` = (∇²f·X_w^(j)) for these
+    /// lanes; `xm`, `xv` hold the OLD X_m, X_v on entry and the new ones on return.
+    func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8
+    /// q = μ·v + ε and s = √q for the rules that normalise (the direction's own formula), else unused zeros.
+    func normaliser(v: V8) -> (q: V8, s: V8)
+}
+
+/// SGD: D = γ·Hv.
+struct SGDTangent: TangentRule {
+    let direction = SGDDirection()
+    let gamma: V8
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { false }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        gamma * hv
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+}
+
+/// Faithful SGDm: D = γ·X_m (old); then X_m ← γ·(ρ·X_m + (1−ρ)·Hv).
+struct SGDmTangent: TangentRule {
+    let direction: SGDmFaithfulDirection
+    let gamma: V8
+    static var usesTangentM: Bool { true }
+    static var usesTangentV: Bool { false }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        let result = gamma * xm
+        xm = gamma * (direction.rho * xm + direction.oneMinusRho * hv)
+        return result
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+}
+
+/// Faithful RMSProp: X_v ← γ·(λ·X_v + 2·g·Hv); D = γ·Hv/s − d·(μ·X_v)/(2q) (new X_v).
+struct RMSPropTangent: TangentRule {
+    let direction: RMSPropFaithfulDirection
+    let gamma: V8
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { true }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        xv = gamma * (direction.lambda * xv + 2 * g * hv)
+        return (gamma * hv) / s - d * (direction.mu * xv) / (2 * q)
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
+        let q = direction.mu * v + direction.epsilon
+        return (q, squareRoot8(q))
+    }
+}
+
+/// Faithful AdamW: X_m ← γ·(ρ·X_m + Hv); X_v ← γ·(λ·X_v + 2·g·Hv); D = X_m/s − d·(μ·X_v)/(2q) (new X_m, X_v).
+struct AdamWTangent: TangentRule {
+    let direction: AdamWFaithfulDirection
+    let gamma: V8
+    static var usesTangentM: Bool { true }
+    static var usesTangentV: Bool { true }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        xm = gamma * (direction.rho * xm + hv)
+        xv = gamma * (direction.lambda * xv + 2 * g * hv)
+        return xm / s - d * (direction.mu * xv) / (2 * q)
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
+        let q = direction.mu * v + direction.epsilon
+        return (q, squareRoot8(q))
+    }
+}
+
+/// Adagrad-style accumulator (v ← v + g², d = g/√(v + ε)), the tangent derived as for RMSProp with λ = 1 and no
+/// bias correction (docs/hessian.md): X_v ← γ·(X_v + 2·g·Hv); D = γ·Hv/s − d·X_v/(2q). Used by the standalone
+/// tests; the base rule itself belongs to the Hessian-free optimizer.
+struct AdagradDirection: BaseDirection {
+    static var usesFirstMoment: Bool { false }
+    static var usesSecondMoment: Bool { true }
+    let epsilon = V8(repeating: Float(1e-10))
+    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
+        v = v + g * g
+        return g / squareRoot8(v + epsilon)
+    }
+}
+
+struct AdagradTangent: TangentRule {
+    let direction = AdagradDirection()
+    let gamma: V8
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { true }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        xv = gamma * (xv + 2 * g * hv)
+        return (gamma * hv) / s - d * xv / (2 * q)
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
+        let q = v + direction.epsilon
+        return (q, squareRoot8(q))
+    }
+}
+
+/// Lion: sign has derivative 0, so D = 0 and no moment tangent is carried (spec §1.5).
+struct LionTangent: TangentRule {
+    let direction: LionDirection
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { false }
+    static var readsProducts: Bool { false }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 { V8() }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+}
+
+extension TangentRule {
+    static var readsProducts: Bool { true }
+}
+
+/// Raw pointers of one exact step: faithful buffers and the k tangent columns (column j at `j·n`).
+struct ExactBuffers {
+    var w: UnsafeMutablePointer<Float>
+    var g: UnsafePointer<Float>
+    var m: UnsafeMutablePointer<Float>
+    var v: UnsafeMutablePointer<Float>
+    var xw: UnsafeMutablePointer<Float>
+    var xm: UnsafeMutablePointer<Float>
+    var xv: UnsafeMutablePointer<Float>
+    var hv: UnsafePointer<Float>
+    /// The k×k multiplier M (row = group of the element, column = tangent column), row-major.
+    var multiplier: UnsafePointer<Float>
+    var n: Int
+    var k: Int
+}
+
+/// z_j = Σ over all weights of X_w^(j)·g, summed per segment in the lanes of the Hessian-free pass (8 lanes over
+/// the segment, then the pairwise horizontal sum), segments added in order: with X_w^(j) zero outside block j this
+/// is bit-identical to the Hessian-free z.
+func exactMetaGradients(xw: UnsafePointer<Float>, g: UnsafePointer<Float>, n: Int, k: Int,
+                        segments: UnsafeMutableBufferPointer<Segment>, z: UnsafeMutablePointer<Float>) {
+    for j in 0 ..< k {
+        let x = xw + j * n
+        var total: Float = 0
+        for s in segments {
+            var acc = V8()
+            var i = s.offset
+            let end = s.offset + s.count
+            while i + 8 <= end {
+                acc += load8(x, i) * load8(g, i)
+                i += 8
+            }
+            if i < end { acc += loadPartial(x, i, end - i) * loadPartial(g, i, end - i) }
+            total += horizontalSum(acc)
+        }
+        z[j] = total
+    }
+}
+
+/// C[j][l] = Σ_e X_w^(j)[e]·Hv^(l)[e] (k×k, row-major), 8 lanes over the whole vector then the horizontal sum.
+func exactCurvature(xw: UnsafePointer<Float>, hv: UnsafePointer<Float>, n: Int, k: Int,
+                    into c: UnsafeMutablePointer<Float>) {
+    for j in 0 ..< k {
+        for l in 0 ..< k {
+            let a = xw + j * n, b = hv + l * n
+            var acc0 = V8(), acc1 = V8()
+            var i = 0
+            while i + 16 <= n {
+                acc0 += load8(a, i) * load8(b, i)
+                acc1 += load8(a, i + 8) * load8(b, i + 8)
+                i += 16
+            }
+            if i + 8 <= n {
+                acc0 += load8(a, i) * load8(b, i)
+                i += 8
+            }
+            if i < n { acc1 += loadPartial(a, i, n - i) * loadPartial(b, i, n - i) }
+            c[j * k + l] = horizontalSum(acc0 + acc1)
+        }
+    }
+}
+
+/// The base update with tangents over one segment of `count` lanes from `i` (count ≤ 8 only for the tail).
+@inline(__always)
+func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: Int, group: Int,
+                                a: V8, decay: V8, kappa: V8) {
+    let full = count == 8
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> V8 { full ? load8(p, i) : loadPartial(p, i, count) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>, _ x: V8) {
+        if full { store8(p, i, x) } else { storePartial(p, i, count, x) }
+    }
+    let g = full ? load8(b.g, i) : loadPartial(b.g, i, count)
+    var w = load(b.w)
+    var m = R.Direction.usesFirstMoment ? load(b.m) : V8()
+    var v = R.Direction.usesSecondMoment ? load(b.v) : V8()
+    let d = rule.direction.direction(g: g, m: &m, v: &v)
+    let delta = a * (d + kappa * w)
+    w = w - delta
+    store(b.w, w)
+    if R.Direction.usesFirstMoment { store(b.m, m) }
+    if R.Direction.usesSecondMoment { store(b.v, v) }
+    let (q, s) = rule.normaliser(v: v)
+    let row = b.multiplier + group * b.k
+    for j in 0 ..< b.k {
+        let offset = j * b.n
+        let xwp = b.xw + offset
+        let xw = load(xwp)
+        let hv = !R.readsProducts ? V8() : full ? load8(b.hv + offset, i) : loadPartial(b.hv + offset, i, count)
+        var xm = R.usesTangentM ? load(b.xm + offset) : V8()
+        var xv = R.usesTangentV ? load(b.xv + offset) : V8()
+        let f = decay * xw - V8(repeating: row[j]) * delta
+        let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
+        store(xwp, f - a * tangent)
+        if R.usesTangentM { store(b.xm + offset, xm) }
+        if R.usesTangentV { store(b.xv + offset, xv) }
+    }
+}
+
+/// The whole exact base pass: every segment with its group's step size a = α·factor, decay γ·(1 − κ·a).
+func exactBasePass<R: TangentRule>(_ rule: R, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
+                                   alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float) {
+    for s in segments {
+        let a = alpha[s.group] * factor
+        let decay = gamma * (1 - kappa * a)
+        let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
+        var i = s.offset
+        let end = s.offset + s.count
+        while i + 8 <= end {
+            exactLanes(rule, b, at: i, count: 8, group: s.group, a: av, decay: dv, kappa: kv)
+            i += 8
+        }
+        if i < end { exactLanes(rule, b, at: i, count: end - i, group: s.group, a: av, decay: dv, kappa: kv) }
+    }
+}
+
+/// The base kernels of the exact mode (specialised here, in the same file as the generic pass).
+enum ExactBaseKernel {
+    case sgd(SGDTangent)
+    case sgdm(SGDmTangent)
+    case rmsprop(RMSPropTangent)
+    case adamw(AdamWTangent)
+    case adagrad(AdagradTangent)
+    case lion(LionTangent)
+}
+
+func runExactBasePass(_ kernel: ExactBaseKernel, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
+                      alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float) {
+    switch kernel {
+    case .sgd(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+    case .sgdm(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+    case .rmsprop(let r):
+        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+    case .adamw(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+    case .adagrad(let r):
+        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+    case .lion(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+    }
+}
