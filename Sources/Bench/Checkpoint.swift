@@ -24,26 +24,34 @@ enum Checkpoint {
     }
 
     static func write(to path: String, run: Run, step: Int, metrics: OnlineMetrics, traceBytes: UInt64) throws {
-        var state = run.optimizer.exportState()
         var tensors: [(name: String, shape: [Int], values: [Float])] = run.network.parameterInfo.map { info in
             (name: "model.\(info.name)", shape: info.shape,
              values: Array(run.network.parameters[info.offset ..< info.offset + info.count]))
         }
-        for (name, values) in zip(arrayNames, arrays(of: state)) {
-            tensors.append((name: "optimizer.\(name)", shape: [values.count], values: values))
-        }
-        state.logStepSizes = []; state.trace = []; state.firstMoment = []; state.secondMoment = []
-        state.metaFirstMoment = []; state.metaSecondMoment = []; state.metaGradients = []
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let optimizerJSON: String
+        if let exact = run.optimizer as? ExactHessianMetaOptimizer {
+            let parts = try ExactCheckpoint.parts(exact)
+            tensors += parts.tensors
+            optimizerJSON = parts.json
+        } else {
+            var state = (run.optimizer as! MetaOptimizer).exportState()
+            for (name, values) in zip(arrayNames, arrays(of: state)) {
+                tensors.append((name: "optimizer.\(name)", shape: [values.count], values: values))
+            }
+            state.logStepSizes = []; state.trace = []; state.firstMoment = []; state.secondMoment = []
+            state.metaFirstMoment = []; state.metaSecondMoment = []; state.metaGradients = []
+            optimizerJSON = String(decoding: try encoder.encode(state), as: UTF8.self)
+        }
         let metadata = [
             "mobench_checkpoint": "1",
             "config": run.configuration.json(),
             "stream_fingerprint": run.stream.fingerprint,
             "step": String(step),
             "metrics": String(decoding: try encoder.encode(metrics), as: UTF8.self),
-            "optimizer": String(decoding: try encoder.encode(state), as: UTF8.self),
+            "optimizer": optimizerJSON,
             "trace_bytes": String(traceBytes),
         ]
         do {
@@ -77,8 +85,7 @@ enum Checkpoint {
         }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let metrics = try? decoder.decode(OnlineMetrics.self, from: Data(metricsText.utf8)),
-              var state = try? decoder.decode(OptimizerState.self, from: Data(optimizerText.utf8)) else {
+        guard let metrics = try? decoder.decode(OnlineMetrics.self, from: Data(metricsText.utf8)) else {
             throw OutputError.checkpoint("\(path): checkpoint metadata is malformed")
         }
         var byName: [String: [Float]] = [:]
@@ -88,6 +95,13 @@ enum Checkpoint {
                 throw OutputError.checkpoint("\(path): checkpoint lacks weights of \(info.name)")
             }
             for i in 0..<info.count { run.network.parameters[info.offset + i] = values[i] }
+        }
+        if let exact = run.optimizer as? ExactHessianMetaOptimizer {
+            try ExactCheckpoint.restore(exact, json: optimizerText, tensors: byName, path: path)
+            return Restored(step: step, metrics: metrics, traceBytes: traceBytes)
+        }
+        guard var state = try? decoder.decode(OptimizerState.self, from: Data(optimizerText.utf8)) else {
+            throw OutputError.checkpoint("\(path): checkpoint metadata is malformed")
         }
         func array(_ name: String) throws -> [Float] {
             guard let values = byName["optimizer.\(name)"] else {
@@ -99,7 +113,7 @@ enum Checkpoint {
         state.firstMoment = try array("firstMoment"); state.secondMoment = try array("secondMoment")
         state.metaFirstMoment = try array("metaFirstMoment"); state.metaSecondMoment = try array("metaSecondMoment")
         state.metaGradients = try array("metaGradients")
-        do { try run.optimizer.restore(state) } catch {
+        do { try (run.optimizer as! MetaOptimizer).restore(state) } catch {
             throw OutputError.checkpoint("\(path): optimizer state does not fit this run: \(error)")
         }
         return Restored(step: step, metrics: metrics, traceBytes: traceBytes)

@@ -55,6 +55,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// Subnormal float32 values in the optimizer step: `flush` (fast, default) or `exact` (IEEE, as PyTorch's CPU
     /// default).
     public var subnormals: String = "flush"
+    /// MetaOptimize's trace: `free` (Hessian-free, the paper's runs) or `exact` (every Hessian term, one
+    /// Hessian-vector product per step size per step; linear and MLP models).
+    public var hessian: String = "free"
+    /// Meta-state block of the exact trace: `2x2` (Algorithm 2) or `l` (Y ≡ I). Ignored with `hessian: free`.
+    public var approximation: String = "2x2"
 
     // Measurement
     /// Curve bin width in optimizer steps.
@@ -74,7 +79,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case metaStepSize = "meta_step_size", gamma
         case metaMomentum = "meta_momentum", metaNormalizer = "meta_normalizer"
         case metaLionInterpolation = "meta_lion_interpolation", metaWeightDecay = "meta_weight_decay"
-        case granularity, mode, schedule, subnormals
+        case granularity, mode, schedule, subnormals, hessian, approximation
         case logEvery = "log_every", testSamples = "test_samples"
     }
 
@@ -110,6 +115,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? d.mode
         schedule = try c.decodeIfPresent(String.self, forKey: .schedule) ?? d.schedule
         subnormals = try c.decodeIfPresent(String.self, forKey: .subnormals) ?? d.subnormals
+        hessian = try c.decodeIfPresent(String.self, forKey: .hessian) ?? d.hessian
+        approximation = try c.decodeIfPresent(String.self, forKey: .approximation) ?? d.approximation
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
         testSamples = try c.decodeIfPresent(Int.self, forKey: .testSamples) ?? d.testSamples
     }
@@ -131,6 +138,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         try c.encode(metaWeightDecay, forKey: .metaWeightDecay); try c.encode(granularity, forKey: .granularity)
         try c.encode(mode, forKey: .mode); try c.encode(schedule, forKey: .schedule)
         try c.encode(subnormals, forKey: .subnormals)
+        try c.encode(hessian, forKey: .hessian); try c.encode(approximation, forKey: .approximation)
         try c.encode(logEvery, forKey: .logEvery); try c.encode(testSamples, forKey: .testSamples)
     }
 

@@ -52,7 +52,10 @@ public final class Run {
     public let test: Dataset?
     public let stream: TaskStream
     public let network: Network
-    public let optimizer: MetaOptimizer
+    /// ``MetaOptimizer`` (`--hessian free`) or ``ExactHessianMetaOptimizer`` (`--hessian exact`).
+    public let optimizer: any RunnableOptimizer
+    /// The batch of the current step, for the exact optimizer's Hessian-vector products.
+    let hessianBatch = HessianBatch()
     /// Optimizer steps of the whole run: tasks × taskLength / batchSize.
     public let totalSteps: Int
     public let stepSizeColumns: StepSizeColumns
@@ -100,11 +103,16 @@ public final class Run {
         network.initialize(using: &generator)
         if let initPath = options.initPath { try network.loadWeights(from: initPath) }
         let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
-        do {
-            optimizer = try MetaOptimizer(tensors: tensors, configuration: validated.optimizer, totalSteps: totalSteps,
-                                          hasDiagonalHessian: network.diagonalHessian != nil)
-        } catch let error as OptimizerError {
-            throw SettingError.invalid(error.description)
+        if validated.hessian == .exact {
+            optimizer = try Run.makeExactOptimizer(network: network, validated: validated, tensors: tensors,
+                                                   totalSteps: totalSteps, batch: hessianBatch)
+        } else {
+            do {
+                optimizer = try MetaOptimizer(tensors: tensors, configuration: validated.optimizer, totalSteps: totalSteps,
+                                              hasDiagonalHessian: network.diagonalHessian != nil)
+            } catch let error as OptimizerError {
+                throw SettingError.invalid(error.description)
+            }
         }
         stepSizeColumns = StepSizeColumns(optimizer: optimizer)
     }
@@ -142,10 +150,14 @@ public final class Run {
         let inputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * sampleSize)
         let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: batch)
         let logStepSizes = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, optimizer.groupCount))
+        let metaGradients = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, optimizer.groupCount))
+        defer { metaGradients.deallocate() }
+        let exact = optimizer as? ExactHessianMetaOptimizer
+        hessianBatch.inputs = UnsafeBufferPointer(inputs)
         var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
         defer { inputs.deallocate(); labels.deallocate(); logStepSizes.deallocate() }
 
-        let outerProducts = options.fusedBatchOne && batch == 1 && !network.computesDiagonalHessian
+        let outerProducts = options.fusedBatchOne && batch == 1 && !network.computesDiagonalHessian && exact == nil
             ? network.outerProductGradients : nil
         let clock = ContinuousClock()
         let started = clock.now
@@ -172,24 +184,30 @@ public final class Run {
             let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
                                          batchSize: batch, weightGradients: outerProducts == nil ? .dense : .outerProducts)
             let updated: Bool
-            if let outerProducts {
+            hessianBatch.batchSize = batch
+            if let exact {
+                updated = exact.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
+                                     loss: loss)
+            } else if let outerProducts, let optimizer = optimizer as? MetaOptimizer {
                 // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.
                 updated = optimizer.step(weights: network.parameters, gradients: network.gradients,
                                          outerProducts: outerProducts, loss: loss)
             } else {
-                updated = optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
-                                         loss: loss, diagonalHessian: network.diagonalHessian)
+                updated = (optimizer as! MetaOptimizer).step(
+                    weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss,
+                    diagonalHessian: network.diagonalHessian)
             }
             if !updated {
                 divergedAt = step + 1
                 break
             }
             let losses = network.lastLosses, predictions = network.lastPredictions
+            if trace != nil { optimizer.metaGradients(into: metaGradients) }
             for b in 0..<batch {
                 metrics.record(loss: losses[b], correct: predictions[b] == labels[b], task: batchSamples[b].task)
                 trace?.writeRow(step: step + 1, sample: batchSamples[b], loss: losses[b],
                                 correct: predictions[b] == labels[b], logStepSizes: UnsafeBufferPointer(logStepSizes),
-                                columns: stepSizeColumns)
+                                metaGradients: UnsafeBufferPointer(metaGradients), columns: stepSizeColumns)
             }
             recentLoss = recentLoss.isNaN ? Double(loss) : 0.99 * recentLoss + 0.01 * Double(loss)
             step += 1

@@ -12,7 +12,7 @@ public struct StepSizeColumns: Sendable {
     /// or `mean`, `min`, `max` of β for nodewise and weightwise step sizes.
     public let groupNames: [String]
 
-    public init(optimizer: MetaOptimizer) {
+    public init(optimizer: any RunnableOptimizer) {
         switch optimizer.configuration.granularity {
         case .nodewise, .weightwise:
             kind = .summary
@@ -33,15 +33,15 @@ public struct StepSizeColumns: Sendable {
 
     public var traceHeader: [String] {
         switch kind {
-        case .single: return ["log_step_size"]
-        case .perGroup(let n): return (0..<n).map { "log_step_size_\($0)" }
+        case .single: return ["log_step_size", "meta_gradient"]
+        case .perGroup(let n): return (0..<n).map { "log_step_size_\($0)" } + (0..<n).map { "meta_gradient_\($0)" }
         case .summary: return ["log_step_size_mean", "log_step_size_min", "log_step_size_max"]
         }
     }
 
     /// Curve values after the steps completed so far: α = exp(β)·schedule factor per group (what the next step
     /// uses), or the mean/min/max of β.
-    public func values(optimizer: MetaOptimizer) -> [Double] {
+    public func values(optimizer: any RunnableOptimizer) -> [Double] {
         switch kind {
         case .single, .perGroup: return (0..<optimizer.groupCount).map(optimizer.stepSize(group:))
         case .summary: return finalLogStepSizes(optimizer: optimizer)
@@ -49,7 +49,7 @@ public struct StepSizeColumns: Sendable {
     }
 
     /// β per group, or the mean/min/max of β for nodewise and weightwise step sizes.
-    public func finalLogStepSizes(optimizer: MetaOptimizer) -> [Double] {
+    public func finalLogStepSizes(optimizer: any RunnableOptimizer) -> [Double] {
         let betas = optimizer.logStepSizes
         switch kind {
         case .single, .perGroup: return betas.map(Double.init)
@@ -125,10 +125,13 @@ final class TraceWriter {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// One row: the sample, its pre-update loss, β_t used at this step and (block granularities) z_t, the
+    /// meta-gradient this step fed to the meta rule.
     func writeRow(step: Int, sample: StreamSample, loss: Float, correct: Bool, logStepSizes: UnsafeBufferPointer<Float>,
-                  columns: StepSizeColumns) {
-        let fields = [String(step), String(sample.task), String(sample.sampleIndex), String(sample.label),
+                  metaGradients: UnsafeBufferPointer<Float>, columns: StepSizeColumns) {
+        var fields = [String(step), String(sample.task), String(sample.sampleIndex), String(sample.label),
                       csvNumber(loss), correct ? "1" : "0"] + columns.traceValues(logStepSizes).map { csvNumber(Float($0)) }
+        if columns.kind != .summary { fields += metaGradients.map(csvNumber) }
         buffer.append(contentsOf: (fields.joined(separator: ",") + "\n").utf8)
         if buffer.count > 1 << 16 { try? drain() }
     }

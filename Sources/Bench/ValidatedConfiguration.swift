@@ -13,6 +13,9 @@ public struct ValidatedConfiguration: Sendable {
     public let augmentation: Augmentation
     public let model: ModelSpec
     public let optimizer: OptimizerConfiguration
+    /// `--hessian` and `--approximation`.
+    public let hessian: HessianMode
+    public let approximation: HessianApproximation
 
     public init(_ configuration: RunConfiguration) throws {
         var c = configuration
@@ -66,6 +69,8 @@ public struct ValidatedConfiguration: Sendable {
             o.mode = try OptimizerMode(parsing: c.mode)
             o.schedule = try Schedule(parsing: c.schedule)
             o.subnormals = try SubnormalHandling(parsing: c.subnormals)
+            hessian = try HessianMode(parsing: c.hessian)
+            approximation = try HessianApproximation(parsing: c.approximation)
             try o.schedule.validate()
         } catch let error as OptimizerError {
             throw SettingError.invalid(error.description)
@@ -98,6 +103,8 @@ public struct ValidatedConfiguration: Sendable {
         c.granularity = resolved.granularity.description
         c.schedule = resolved.schedule.description
         c.subnormals = resolved.subnormals.rawValue
+        c.hessian = hessian.rawValue
+        c.approximation = approximation.rawValue
         c.model = model.description
         if streamKind != .classIncremental && c.taskLength == nil { c.taskLength = 5000 }
         if streamKind != .classIncremental && c.classesPerTask != nil {

@@ -62,6 +62,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "constant, linear, cosine, warmup-cosine:W, step:EVERY:FACTOR (default: constant).")
     var schedule: String?
 
+    @Option(help: "MetaOptimize trace: free (Hessian-free, the paper's) or exact (all Hessian terms; one Hessian-vector product per step size per step; linear and mlp models; scalar and block granularities). Lion's Hessian-free trace is already exact (default: free).")
+    var hessian: String?
+    @Option(help: "Exact trace's meta block: 2x2 (paper Algorithm 2) or l (L-approximation, Y = I) (default: 2x2).")
+    var approximation: String?
+
     @Option(help: "Subnormal floats in the optimizer step: flush (fast) or exact (IEEE, as PyTorch's CPU default) (default: flush).")
     var subnormals: String?
 
@@ -112,6 +117,8 @@ struct RunCommand: ParsableCommand {
         if let mode { c.mode = mode }
         if let schedule { c.schedule = schedule }
         if let subnormals { c.subnormals = subnormals }
+        if let hessian { c.hessian = hessian }
+        if let approximation { c.approximation = approximation }
         if let logEvery { c.logEvery = logEvery }
         if let testSamples { c.testSamples = testSamples }
         return c
