@@ -283,3 +283,33 @@ struct ExactGoldenTests {
     }
 
 }
+
+struct AutodiffGoldenTests {
+    /// Values printed by Benchmarks/scripts/hvp_golden.py (JAX forward-over-reverse autodiff, float64), whose
+    /// docstring defines the problem: batch 3, p[e] = 0.45·sin(0.7e + 0.3), x[b][k] = cos(0.9b + 0.31k + 0.2),
+    /// labels 2 0 1, V[e] = sin(0.37e + 0.1).
+    static let cases: [(model: String, loss: Double, vHv: Double, picks: [Double], maxAbs: Double)] = [
+        ("linear", 0.818053765, 3.16488651, [0.209401413, 0.213588988, 0.157957], 0.490298782),
+        ("mlp:6,4", 1.09006008, 0.19957819, [-0.127487984, 0.0378225627, -0.150997273], 0.445733615),
+    ]
+
+    @Test("H·V of a batch of 3 (linear, two-hidden-layer ReLU MLP) matches an independent autodiff in float64",
+          arguments: cases)
+    func matchesAutodiff(model: String, loss: Double, vHv: Double, picks: [Double], maxAbs: Double) throws {
+        let network = try Network(spec: try ModelSpec(parsing: model), input: InputShape(channels: 1, height: 1, width: 5),
+                                  classes: 3, maxBatchSize: 3)
+        let n = network.parameterCount
+        for e in 0..<n { network.parameters[e] = Float(0.45 * sin(0.7 * Double(e) + 0.3)) }
+        let v = (0..<n).map { Float(sin(0.37 * Double($0) + 0.1)) }
+        let x = (0..<3).flatMap { b in (0..<5).map { k in Float(cos(0.9 * Double(b) + 0.31 * Double(k) + 0.2)) } }
+        let hvp = try HessianVectorProduct(network: network)
+        let found = network.trainStep(inputs: x, labels: [2, 0, 1])
+        let hv = hvp.product(inputs: x, batchSize: 3, vector: v)
+        #expect(abs(Double(found) - loss) <= 1e-6 * loss)
+        #expect(abs(dotDouble(v, hv) - vHv) <= 1e-5 * abs(vHv))
+        for (index, expected) in zip([0, 7, n - 1], picks) {
+            #expect(abs(Double(hv[index]) - expected) <= 1e-5 * maxAbs, "\(model) HV[\(index)]: \(hv[index]) vs \(expected)")
+        }
+        #expect(abs(Double(hv.map(abs).max()!) - maxAbs) <= 1e-5 * maxAbs)
+    }
+}
