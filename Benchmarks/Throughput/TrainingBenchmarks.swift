@@ -17,6 +17,9 @@ struct TrainingCase {
     var input: InputShape
     var classes: Int
     var optimizer: OptimizerConfiguration
+    /// `.exact`: ExactHessianMetaOptimizer with the network's Hessian-vector products (dense gradient).
+    var hessian: HessianMode = .free
+    var approximation: HessianApproximation = .twoByTwo
 }
 
 struct Measurement: Codable {
@@ -57,6 +60,20 @@ enum TrainingBenchmarks {
                          optimizer: optimizer(base: .lion, meta: .lion)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers)),
+            // Exact Hessian-vector products (one per step size per step), same model and rules as the first case.
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-2x2", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam), hessian: .exact),
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-l", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam), hessian: .exact,
+                         approximation: .l),
+            TrainingCase(name: "mlp-784-256-256-10/sgd+adam/scalar", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .sgd, meta: .adam)),
+            TrainingCase(name: "mlp-784-256-256-10/sgd+adam/scalar/exact-2x2", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .sgd, meta: .adam), hessian: .exact),
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others/exact-2x2", denseGradient: true,
+                         model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers),
+                         hessian: .exact),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+adam/scalar", model: .simpleCNN, input: cifar, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+adam/scalar/dense-gradient", denseGradient: true,
@@ -78,11 +95,16 @@ enum TrainingBenchmarks {
         let trainingCase: TrainingCase
         let network: Network
         let optimizer: MetaOptimizer
+        let exact: ExactHessianMetaOptimizer?
+        let products: HessianVectorProduct?
         let outerProducts: [OuterProductGradient]
         let inputs: UnsafeMutableBufferPointer<Float>
         let label: UnsafeMutableBufferPointer<Int32>
         let size: Int
         var index = 0
+        /// The input of the current step, for the Hessian-vector products.
+        final class CurrentInput { var inputs = UnsafeBufferPointer<Float>(start: nil, count: 0) }
+        let current: CurrentInput?
 
         init(_ c: TrainingCase) throws {
             trainingCase = c
@@ -93,6 +115,21 @@ enum TrainingBenchmarks {
             let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
             optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
             size = c.input.channels * c.input.height * c.input.width
+            if c.hessian == .exact {
+                let products = try HessianVectorProduct(network: network)
+                self.products = products
+                let current = CurrentInput()
+                self.current = current
+                exact = try ExactHessianMetaOptimizer(
+                    tensors: tensors, configuration: c.optimizer, approximation: c.approximation, totalSteps: 1 << 40,
+                    oracle: { vector, result in
+                        products.product(inputs: current.inputs, batchSize: 1, vector: vector, into: result)
+                    })
+            } else {
+                exact = nil
+                products = nil
+                current = nil
+            }
             // A few distinct inputs so gradients vary from step to step.
             inputs = .allocate(capacity: 16 * size)
             var rng = SplitMix64(state: 1)
@@ -114,8 +151,11 @@ enum TrainingBenchmarks {
                 loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1,
                                          weightGradients: c.denseGradient ? .dense : .outerProducts)
             }
+            current?.inputs = x
             if c.part != .networkOnly {
-                if c.denseGradient {
+                if let exact {
+                    exact.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss)
+                } else if c.denseGradient {
                     optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
                                    loss: loss)
                 } else {

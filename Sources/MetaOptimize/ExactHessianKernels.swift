@@ -132,52 +132,10 @@ struct ExactBuffers {
     var multiplier: UnsafePointer<Float>
     var n: Int
     var k: Int
-}
-
-/// z_j = Σ over all weights of X_w^(j)·g, summed per segment in the lanes of the Hessian-free pass (8 lanes over
-/// the segment, then the pairwise horizontal sum), segments added in order: with X_w^(j) zero outside block j this
-/// is bit-identical to the Hessian-free z.
-func exactMetaGradients(xw: UnsafePointer<Float>, g: UnsafePointer<Float>, n: Int, k: Int,
-                        segments: UnsafeMutableBufferPointer<Segment>, z: UnsafeMutablePointer<Float>) {
-    for j in 0 ..< k {
-        let x = xw + j * n
-        var total: Float = 0
-        for s in segments {
-            var acc = V8()
-            var i = s.offset
-            let end = s.offset + s.count
-            while i + 8 <= end {
-                acc += load8(x, i) * load8(g, i)
-                i += 8
-            }
-            if i < end { acc += loadPartial(x, i, end - i) * loadPartial(g, i, end - i) }
-            total += horizontalSum(acc)
-        }
-        z[j] = total
-    }
-}
-
-/// C[j][l] = Σ_e X_w^(j)[e]·Hv^(l)[e] (k×k, row-major), 8 lanes over the whole vector then the horizontal sum.
-func exactCurvature(xw: UnsafePointer<Float>, hv: UnsafePointer<Float>, n: Int, k: Int,
-                    into c: UnsafeMutablePointer<Float>) {
-    for j in 0 ..< k {
-        for l in 0 ..< k {
-            let a = xw + j * n, b = hv + l * n
-            var acc0 = V8(), acc1 = V8()
-            var i = 0
-            while i + 16 <= n {
-                acc0 += load8(a, i) * load8(b, i)
-                acc1 += load8(a, i + 8) * load8(b, i + 8)
-                i += 16
-            }
-            if i + 8 <= n {
-                acc0 += load8(a, i) * load8(b, i)
-                i += 8
-            }
-            if i < n { acc1 += loadPartial(a, i, n - i) * loadPartial(b, i, n - i) }
-            c[j * k + l] = horizontalSum(acc0 + acc1)
-        }
-    }
+    /// Scratch lanes: k meta-gradient accumulators (per segment), then k×k curvature accumulators (whole pass).
+    var accumulators: UnsafeMutablePointer<V8>
+    /// Whether to accumulate the curvature C (2×2 approximation with products).
+    var curvature: Bool
 }
 
 /// The base update with tangents over one segment of `count` lanes from `i` (count ≤ 8 only for the tail).
@@ -201,11 +159,23 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     if R.Direction.usesSecondMoment { store(b.v, v) }
     let (q, s) = rule.normaliser(v: v)
     let row = b.multiplier + group * b.k
-    for j in 0 ..< b.k {
+    let k = b.k
+    for j in 0 ..< k {
         let offset = j * b.n
         let xwp = b.xw + offset
         let xw = load(xwp)
         let hv = !R.readsProducts ? V8() : full ? load8(b.hv + offset, i) : loadPartial(b.hv + offset, i, count)
+        b.accumulators[j] += xw * g
+        if b.curvature {
+            if k == 1 {
+                b.accumulators[1] += xw * hv
+            } else {
+                for l in 0 ..< k {
+                    let other = full ? load8(b.hv + l * b.n, i) : loadPartial(b.hv + l * b.n, i, count)
+                    b.accumulators[k + j * k + l] += xw * other
+                }
+            }
+        }
         var xm = R.usesTangentM ? load(b.xm + offset) : V8()
         var xv = R.usesTangentV ? load(b.xv + offset) : V8()
         let f = decay * xw - V8(repeating: row[j]) * delta
@@ -216,10 +186,20 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     }
 }
 
-/// The whole exact base pass: every segment with its group's step size a = α·factor, decay γ·(1 − κ·a).
+/// The whole exact base pass: every segment with its group's step size a = α·factor, decay γ·(1 − κ·a). Also
+/// computes, from the OLD tangents, z_j = Σ over all weights of X_w^(j)·g (into `z`: 8 lanes per segment from its
+/// start, the pairwise horizontal sum, segments added in order — the Hessian-free pass's order, so with X_w^(j)
+/// zero outside block j it is bit-identical to the Hessian-free z) and, when `b.curvature`,
+/// C[j][l] = Σ X_w^(j)·Hv^(l) (into `c`).
 func exactBasePass<R: TangentRule>(_ rule: R, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
-                                   alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float) {
+                                   alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float,
+                                   z: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
+    let k = b.k
+    for j in 0 ..< k { z[j] = 0 }
+    for j in 0 ..< k * k { b.accumulators[k + j] = V8() }
     for s in segments {
+        for j in 0 ..< k { b.accumulators[j] = V8() }
+        defer { for j in 0 ..< k { z[j] += horizontalSum(b.accumulators[j]) } }
         let a = alpha[s.group] * factor
         let decay = gamma * (1 - kappa * a)
         let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
@@ -231,6 +211,7 @@ func exactBasePass<R: TangentRule>(_ rule: R, _ b: ExactBuffers, segments: Unsaf
         }
         if i < end { exactLanes(rule, b, at: i, count: end - i, group: s.group, a: av, decay: dv, kappa: kv) }
     }
+    if b.curvature { for j in 0 ..< k * k { c[j] = horizontalSum(b.accumulators[k + j]) } }
 }
 
 /// The base kernels of the exact mode (specialised here, in the same file as the generic pass).
@@ -244,15 +225,16 @@ enum ExactBaseKernel {
 }
 
 func runExactBasePass(_ kernel: ExactBaseKernel, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
-                      alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float) {
+                      alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float,
+                      z: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
     switch kernel {
-    case .sgd(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
-    case .sgdm(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+    case .sgd(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .sgdm(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
     case .rmsprop(let r):
-        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
-    case .adamw(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .adamw(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
     case .adagrad(let r):
-        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
-    case .lion(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa)
+        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .lion(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
     }
 }

@@ -71,6 +71,7 @@ public final class ExactHessianMetaOptimizer {
     private let layout: StepSizeLayout
     private let oracle: HessianVectorProductOracle
     private let segments: UnsafeMutableBufferPointer<Segment>
+    private let accumulators: UnsafeMutablePointer<V8>
     private let storage: UnsafeMutableRawPointer
     private let m, v, xw, xm, xv, hv: UnsafeMutablePointer<Float>
     private var beta, nextBeta, alpha, nextAlpha, metaM, nextMetaM, metaV, nextMetaV: UnsafeMutablePointer<Float>
@@ -132,6 +133,8 @@ public final class ExactHessianMetaOptimizer {
         z = slab.next()
         y = slab.next(); nextY = slab.next(); yM = slab.next(); yV = slab.next()
         curvature = slab.next(); multiplier = slab.next()
+        accumulators = .allocate(capacity: k + k * k)
+        accumulators.initialize(repeating: V8(), count: k + k * k)
         segments = .allocate(capacity: layout.segments.count)
         _ = segments.initialize(from: layout.segments)
         let beta0 = log(Float(c.alpha0))
@@ -143,6 +146,7 @@ public final class ExactHessianMetaOptimizer {
     deinit {
         storage.deallocate()
         segments.deallocate()
+        accumulators.deallocate()
     }
 
     /// The one-line refusals of spec §3 and of the combinations the spec does not define.
@@ -193,14 +197,12 @@ public final class ExactHessianMetaOptimizer {
         guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
         guard allFinite(g, count: parameterCount) else { return diverge(at: t, .nonFiniteGradient) }
         let n = parameterCount, k = groupCount
-        exactMetaGradients(xw: xw, g: g, n: n, k: k, segments: segments, z: z)
         if needsProducts {
             for j in 0 ..< k { oracle(UnsafePointer(xw + j * n), hv + j * n) }
             productsEvaluated += k
         }
         let gamma = gammaF
         if approximation == .twoByTwo {
-            if needsProducts { exactCurvature(xw: xw, hv: hv, n: n, k: k, into: curvature) }
             for r in 0 ..< k {
                 for col in 0 ..< k { multiplier[r * k + col] = gamma * y[r * k + col] + (r == col ? 1 - gamma : 0) }
             }
@@ -208,10 +210,12 @@ public final class ExactHessianMetaOptimizer {
             for r in 0 ..< k { for col in 0 ..< k { multiplier[r * k + col] = r == col ? 1 : 0 } }
         }
         let buffers = ExactBuffers(w: w, g: g, m: m, v: v, xw: xw, xm: xm, xv: xv, hv: hv,
-                                   multiplier: multiplier, n: n, k: k)
+                                   multiplier: multiplier, n: n, k: k, accumulators: accumulators,
+                                   curvature: approximation == .twoByTwo && needsProducts)
         let factor = Float(configuration.schedule.factor(step: stepsTaken, totalSteps: totalSteps))
+        // z and C (from the old tangents) are accumulated inside the pass.
         runExactBasePass(advanceBaseKernel(), buffers, segments: segments, alpha: alpha, factor: factor,
-                         gamma: gamma, kappa: kappaF)
+                         gamma: gamma, kappa: kappaF, z: z, c: curvature)
         stepsTaken = t
         for j in 0 ..< k where !z[j].isFinite { return diverge(at: t, .nonFiniteMetaGradient) }
         return metaUpdate(t: t)

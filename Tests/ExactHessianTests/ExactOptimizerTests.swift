@@ -151,7 +151,9 @@ struct ExactOptimizerTests {
             var losses: [Double] = [], zs: [Double] = []
             let segments = UnsafeMutableBufferPointer<Segment>.allocate(capacity: 1)
             segments[0] = Segment(offset: 0, count: n, group: 0)
-            defer { segments.deallocate() }
+            let scratch = UnsafeMutablePointer<V8>.allocate(capacity: 2)
+            let zc = UnsafeMutablePointer<Float>.allocate(capacity: 2)
+            defer { segments.deallocate(); scratch.deallocate(); zc.deallocate() }
             for t in 0..<steps {
                 let c = target(t)
                 losses.append(loss(w, c))
@@ -166,9 +168,10 @@ struct ExactOptimizerTests {
                 alphas.withUnsafeBufferPointer { ap in
                     let b = ExactBuffers(w: wp.baseAddress!, g: gp.baseAddress!, m: mp.baseAddress!, v: vp.baseAddress!,
                                          xw: xwp.baseAddress!, xm: xmp.baseAddress!, xv: xvp.baseAddress!,
-                                         hv: hp.baseAddress!, multiplier: op.baseAddress!, n: n, k: 1)
+                                         hv: hp.baseAddress!, multiplier: op.baseAddress!, n: n, k: 1,
+                                         accumulators: scratch, curvature: false)
                     runExactBasePass(.adagrad(AdagradTangent(gamma: V8(repeating: 1))), b, segments: segments,
-                                     alpha: ap.baseAddress!, factor: 1, gamma: 1, kappa: 0)
+                                     alpha: ap.baseAddress!, factor: 1, gamma: 1, kappa: 0, z: zc, c: zc + 1)
                 }}}}}}}}}}
             }
             return (losses, zs)
