@@ -15,6 +15,16 @@ protocol TangentRule {
     func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8
     /// q = μ·v + ε and s = √q for the rules that normalise (the direction's own formula), else unused zeros.
     func normaliser(v: V8) -> (q: V8, s: V8)
+    /// The faithful direction and state update (bit-identical to `direction.direction(g:m:v:)`), with q and s.
+    func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8)
+}
+
+extension TangentRule {
+    @inline(__always) func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8) {
+        let d = direction.direction(g: g, m: &m, v: &v)
+        let (q, s) = normaliser(v: v)
+        return (d, q, s)
+    }
 }
 
 /// SGD: D = γ·Hv.
@@ -49,13 +59,21 @@ struct RMSPropTangent: TangentRule {
     let gamma: V8
     static var usesTangentM: Bool { false }
     static var usesTangentV: Bool { true }
-    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+    /// `s` here is 1/√q (see `step`).
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s r: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
         xv = gamma * (direction.lambda * xv + 2 * g * hv)
-        return (gamma * hv) / s - d * (direction.mu * xv) / (2 * q)
+        return (gamma * hv) * r - d * (direction.mu * xv) * (0.5 * r * r)
     }
     @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
         let q = direction.mu * v + direction.epsilon
-        return (q, squareRoot8(q))
+        return (q, 1 / squareRoot8(q))
+    }
+    /// The faithful RMSProp update written out (same operations as `RMSPropFaithfulDirection`): d, q, 1/√q.
+    @inline(__always) func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8) {
+        v = direction.lambda * v + g * g
+        let q = direction.mu * v + direction.epsilon
+        let s = squareRoot8(q)
+        return (g / s, q, 1 / s)
     }
 }
 
@@ -65,14 +83,24 @@ struct AdamWTangent: TangentRule {
     let gamma: V8
     static var usesTangentM: Bool { true }
     static var usesTangentV: Bool { true }
-    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+    /// `s` here is 1/√q (see `step`): D = X_m/s − d·(μ·X_v)/(2q) = X_m·r − d·(μ·X_v)·(r²/2).
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s r: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
         xm = gamma * (direction.rho * xm + hv)
         xv = gamma * (direction.lambda * xv + 2 * g * hv)
-        return xm / s - d * (direction.mu * xv) / (2 * q)
+        return xm * r - d * (direction.mu * xv) * (0.5 * r * r)
     }
     @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
         let q = direction.mu * v + direction.epsilon
-        return (q, squareRoot8(q))
+        return (q, 1 / squareRoot8(q))
+    }
+    /// The faithful AdamW update written out (same operations as `AdamWFaithfulDirection`, so the same bits), to
+    /// share its square root with the tangent: returns d, q and r = 1/√q.
+    @inline(__always) func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8) {
+        m = direction.rho * m + g
+        v = direction.lambda * v + g * g
+        let q = direction.mu * v + direction.epsilon
+        let s = squareRoot8(q)
+        return (m / s, q, 1 / s)
     }
 }
 
@@ -151,13 +179,12 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     var w = load(b.w)
     var m = R.Direction.usesFirstMoment ? load(b.m) : V8()
     var v = R.Direction.usesSecondMoment ? load(b.v) : V8()
-    let d = rule.direction.direction(g: g, m: &m, v: &v)
+    let (d, q, s) = rule.step(g: g, m: &m, v: &v)
     let delta = a * (d + kappa * w)
     w = w - delta
     store(b.w, w)
     if R.Direction.usesFirstMoment { store(b.m, m) }
     if R.Direction.usesSecondMoment { store(b.v, v) }
-    let (q, s) = rule.normaliser(v: v)
     let row = b.multiplier + group * b.k
     let k = b.k
     for j in 0 ..< k {
