@@ -213,6 +213,34 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     }
 }
 
+/// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for one column (k = 1, M = 1 or its one entry `b1`), with the
+/// z and C accumulators in registers and full vectors only.
+@inline(__always)
+func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, decay: V8, kappa: V8, b1: V8,
+                                       curvature: Bool, zAcc: inout V8, cAcc: inout V8) {
+    let g = load8(b.g, i)
+    var w = load8(b.w, i)
+    var m = R.Direction.usesFirstMoment ? load8(b.m, i) : V8()
+    var v = R.Direction.usesSecondMoment ? load8(b.v, i) : V8()
+    let (d, q, s) = rule.step(g: g, m: &m, v: &v)
+    let delta = a * (d + kappa * w)
+    w = w - delta
+    store8(b.w, i, w)
+    if R.Direction.usesFirstMoment { store8(b.m, i, m) }
+    if R.Direction.usesSecondMoment { store8(b.v, i, v) }
+    let xw = load8(b.xw, i)
+    let hv = R.readsProducts ? load8(b.hv, i) : V8()
+    zAcc += xw * g
+    if curvature { cAcc += xw * hv }
+    var xm = R.usesTangentM ? load8(b.xm, i) : V8()
+    var xv = R.usesTangentV ? load8(b.xv, i) : V8()
+    let f = decay * xw - b1 * delta
+    let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
+    store8(b.xw, i, f - a * tangent)
+    if R.usesTangentM { store8(b.xm, i, xm) }
+    if R.usesTangentV { store8(b.xv, i, xv) }
+}
+
 /// The whole exact base pass: every segment with its group's step size a = α·factor, decay γ·(1 − κ·a). Also
 /// computes, from the OLD tangents, z_j = Σ over all weights of X_w^(j)·g (into `z`: 8 lanes per segment from its
 /// start, the pairwise horizontal sum, segments added in order — the Hessian-free pass's order, so with X_w^(j)
@@ -232,6 +260,19 @@ func exactBasePass<R: TangentRule>(_ rule: R, _ b: ExactBuffers, segments: Unsaf
         let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
         var i = s.offset
         let end = s.offset + s.count
+        if k == 1 {
+            // One column: the same lanes and order, accumulators in registers.
+            var zAcc = V8(), cAcc = V8()
+            let b1 = V8(repeating: b.multiplier[0])
+            let curvature = b.curvature
+            while i + 8 <= end {
+                exactVectorSingle(rule, b, at: i, a: av, decay: dv, kappa: kv, b1: b1, curvature: curvature,
+                                  zAcc: &zAcc, cAcc: &cAcc)
+                i += 8
+            }
+            b.accumulators[0] += zAcc
+            b.accumulators[1] += cAcc
+        }
         while i + 8 <= end {
             exactLanes(rule, b, at: i, count: 8, group: s.group, a: av, decay: dv, kappa: kv)
             i += 8
