@@ -149,7 +149,7 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidMaxBatchSize(let size):
             return "maxBatchSize: expected at least 1, found \(size)"
         case .hessianVectorProductUnsupported(let spec):
-            return "hessian: exact: Hessian-vector products are implemented for 'linear' and 'mlp:…' only, found '\(spec)'"
+            return "Hessian-vector products are implemented for 'linear' and 'mlp:…' only, found '\(spec)'"
         case .diagonalHessianUnsupported(let spec):
             return "computeDiagonalHessian: only available for the linear model, found '\(spec)'"
         case .weightsMismatch(let file, let problem):
