@@ -241,6 +241,46 @@ func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, 
     if R.usesTangentV { store8(b.xv, i, xv) }
 }
 
+/// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for a full vector of 8 lanes and any k (no partial loads).
+@inline(__always)
+func exactVectorMulti<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, row: UnsafePointer<Float>,
+                                      a: V8, decay: V8, kappa: V8) {
+    let g = load8(b.g, i)
+    var w = load8(b.w, i)
+    var m = R.Direction.usesFirstMoment ? load8(b.m, i) : V8()
+    var v = R.Direction.usesSecondMoment ? load8(b.v, i) : V8()
+    let (d, q, s) = rule.step(g: g, m: &m, v: &v)
+    let delta = a * (d + kappa * w)
+    w = w - delta
+    store8(b.w, i, w)
+    if R.Direction.usesFirstMoment { store8(b.m, i, m) }
+    if R.Direction.usesSecondMoment { store8(b.v, i, v) }
+    let k = b.k, n = b.n
+    let acc = b.accumulators
+    var offset = 0
+    for j in 0 ..< k {
+        let xw = load8(b.xw + offset, i)
+        let hv = R.readsProducts ? load8(b.hv + offset, i) : V8()
+        acc[j] += xw * g
+        if b.curvature {
+            var other = b.hv
+            let cRow = acc + k + j * k
+            for l in 0 ..< k {
+                cRow[l] += xw * load8(other, i)
+                other += n
+            }
+        }
+        var xm = R.usesTangentM ? load8(b.xm + offset, i) : V8()
+        var xv = R.usesTangentV ? load8(b.xv + offset, i) : V8()
+        let f = decay * xw - V8(repeating: row[j]) * delta
+        let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
+        store8(b.xw + offset, i, f - a * tangent)
+        if R.usesTangentM { store8(b.xm + offset, i, xm) }
+        if R.usesTangentV { store8(b.xv + offset, i, xv) }
+        offset += n
+    }
+}
+
 /// The whole exact base pass: every segment with its group's step size a = α·factor, decay γ·(1 − κ·a). Also
 /// computes, from the OLD tangents, z_j = Σ over all weights of X_w^(j)·g (into `z`: 8 lanes per segment from its
 /// start, the pairwise horizontal sum, segments added in order — the Hessian-free pass's order, so with X_w^(j)
@@ -273,8 +313,9 @@ func exactBasePass<R: TangentRule>(_ rule: R, _ b: ExactBuffers, segments: Unsaf
             b.accumulators[0] += zAcc
             b.accumulators[1] += cAcc
         }
+        let row = UnsafePointer(b.multiplier + s.group * k)
         while i + 8 <= end {
-            exactLanes(rule, b, at: i, count: 8, group: s.group, a: av, decay: dv, kappa: kv)
+            exactVectorMulti(rule, b, at: i, row: row, a: av, decay: dv, kappa: kv)
             i += 8
         }
         if i < end { exactLanes(rule, b, at: i, count: end - i, group: s.group, a: av, decay: dv, kappa: kv) }
