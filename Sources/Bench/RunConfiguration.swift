@@ -56,7 +56,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// default).
     public var subnormals: String = "flush"
     /// MetaOptimize's trace: `free` (Hessian-free, the paper's runs) or `exact` (every Hessian term, one
-    /// Hessian-vector product per step size per step; linear and MLP models).
+    /// Hessian-vector product per step size per step).
     public var hessian: String = "free"
     /// Meta-state block of the exact trace: `2x2` (Algorithm 2) or `l` (Y ≡ I). Ignored with `hessian: free`.
     public var approximation: String = "2x2"

@@ -12,16 +12,17 @@ import Darwin
 /// `metaoptimize-hessian.md` §4.
 ///
 /// The product is taken at the network's current parameters on the batch of its last `trainStep` (dense or
-/// factored, same result): it reuses that pass's activations, ReLU masks (a > 0 strictly, as the gradient pass)
-/// and backward quantities, so call it after `trainStep` and before the parameters change. Models: `linear` and
-/// `mlp:…` (ReLU); `simple-cnn` is not supported yet (``NetworkError/hessianVectorProductUnsupported(_:)``).
+/// factored, same result): it reuses that pass's activations, ReLU masks (a > 0 strictly, as the gradient pass),
+/// max-pool argmax indices and backward quantities, so call it after `trainStep` and before the parameters change.
+/// Models: `linear`, `mlp:…` (ReLU) and `simple-cnn` (its convolution stages with plain loops, visiting only the
+/// pooled windows' argmax pixels, where the tangent is non-zero).
 ///
 /// Every buffer is allocated in `init`; ``product(inputs:batchSize:vector:into:)`` allocates nothing. Not
 /// thread-safe: one instance per network, used from the network's thread.
 public final class HessianVectorProduct {
     public let network: Network
     private let arena = Arena()
-    private let stages: [LinearStage]
+    private let stages: [any Stage]
     /// R{h_l} per stage (R of the stage's output activations, masked by the ReLU), [maxBatch][outputCount].
     private let rOutput: [UnsafeMutablePointer<Float>]
     /// R{δ_l} per stage (R of the masked gradient of the stage's output), same shape.
@@ -30,16 +31,14 @@ public final class HessianVectorProduct {
 
     /// Prepares the buffers for `network` (its `maxBatchSize`). Throws for models without an R-operator.
     public init(network: Network) throws(NetworkError) {
-        var linear: [LinearStage] = []
-        for stage in network.stages {
-            guard let l = stage as? LinearStage else { throw .hessianVectorProductUnsupported(network.spec) }
-            linear.append(l)
+        for stage in network.stages where !(stage is LinearStage) && !(stage is ConvStage) {
+            throw .hessianVectorProductUnsupported(network.spec)
         }
         self.network = network
-        stages = linear
+        stages = network.stages
         let batch = network.maxBatchSize
-        rOutput = linear.map { [arena] in arena.floats(batch * $0.outputCount) }
-        rDelta = linear.map { [arena] in arena.floats(batch * $0.outputCount) }
+        rOutput = stages.map { [arena] in arena.floats(batch * $0.outputCount) }
+        rDelta = stages.map { [arena] in arena.floats(batch * $0.outputCount) }
         probabilities = arena.floats(batch * network.classes)
     }
 
@@ -60,9 +59,13 @@ public final class HessianVectorProduct {
         let k = network.classes
         // R-forward: R{a_l} = W_l·R{x_l} + V_l·x_l + c_l; R{h_l} = mask_l ⊙ R{a_l}.
         for l in 0..<count {
-            let s = stages[l]
             let x = l == 0 ? x0 : UnsafePointer(stages[l - 1].output)
             let rx: UnsafePointer<Float>? = l == 0 ? nil : UnsafePointer(rOutput[l - 1])
+            if let conv = stages[l] as? ConvStage {
+                ConvTangents.forward(conv, x: x, rx: rx, batch: batch, weights: w, vector: vector, out: rOutput[l])
+                continue
+            }
+            let s = stages[l] as! LinearStage
             HessianKernels.rForward(
                 x: x, rx: rx, batch: batch, inCount: s.inputCount, weight: w + s.weightOffset,
                 vWeight: vector + s.weightOffset, vBias: vector + s.biasOffset, outCount: s.outputCount,
@@ -78,19 +81,27 @@ public final class HessianVectorProduct {
         // R{δ_(l−1)} = mask ⊙ (W_lᵀ·R{δ_l} + V_lᵀ·δ_l).
         var l = count - 1
         while l >= 0 {
-            let s = stages[l]
             let x = l == 0 ? x0 : UnsafePointer(stages[l - 1].output)
             let rx: UnsafePointer<Float>? = l == 0 ? nil : UnsafePointer(rOutput[l - 1])
+            if let conv = stages[l] as? ConvStage {
+                ConvTangents.backward(conv, x: x, rx: rx, batch: batch, weights: w, vector: vector,
+                                      rGradPooled: UnsafePointer(rDelta[l]), result: result,
+                                      rGradInput: l > 0 ? rDelta[l - 1] : nil)
+                l -= 1
+                continue
+            }
+            let s = stages[l] as! LinearStage
             let delta = UnsafePointer(s.gradOutput), rd = UnsafePointer(rDelta[l])
             HessianKernels.weightTangent(
                 rDelta: rd, x: x, delta: delta, rx: rx, batch: batch, inCount: s.inputCount, outCount: s.outputCount,
                 weightOut: result + s.weightOffset, biasOut: result + s.biasOffset)
             if l > 0 {
-                let previous = stages[l - 1]
+                // A linear stage masks by its ReLU output; a conv stage's pooling and ReLU act in its backward.
+                let previous = stages[l - 1] as? LinearStage
                 HessianKernels.inputTangent(
                     rDelta: rd, delta: delta, batch: batch, inCount: s.inputCount, weight: w + s.weightOffset,
                     vWeight: vector + s.weightOffset, outCount: s.outputCount,
-                    mask: previous.relu ? UnsafePointer(previous.output) : nil, out: rDelta[l - 1])
+                    mask: previous?.relu == true ? UnsafePointer(previous!.output) : nil, out: rDelta[l - 1])
             }
             l -= 1
         }
@@ -238,6 +249,98 @@ enum HessianKernels {
             if let mask {
                 let mb = mask + b * n
                 for i in 0..<n where mb[i] <= 0 { ob[i] = 0 }
+            }
+        }
+    }
+}
+
+/// The R-operator of a conv 3×3 (pad 1) → ReLU → max-pool 2×2 stage (spec §4, SimpleCNN). Only the argmax pixel of
+/// a window whose pooled value is positive carries a tangent (the gradient pass's mask and indices), so every loop
+/// visits those pixels only. Plain loops, fixed order; not tuned for speed.
+enum ConvTangents {
+    /// (y, x) of the argmax position y·(W+2) + x.
+    @inline(__always)
+    static func pixel(_ position: Int32, width: Int) -> (Int, Int) {
+        let p = Int(position)
+        return (p / (width + 2), p % (width + 2))
+    }
+
+    /// Rp[o, window] = pooled > 0 ? c[o] + Σ V[o]·patch(x) + Σ W[o]·patch(rx) at the argmax pixel : 0.
+    static func forward(_ s: ConvStage, x: UnsafePointer<Float>, rx: UnsafePointer<Float>?, batch: Int,
+                        weights: UnsafePointer<Float>, vector: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let (c, h, w) = (s.inChannels, s.height, s.width)
+        let windows = s.pixels / 4
+        let wt = weights + s.weightOffset, vt = vector + s.weightOffset, cb = vector + s.biasOffset
+        for b in 0..<batch {
+            let input = x + b * s.inputCount
+            let rInput = rx.map { $0 + b * s.inputCount }
+            for o in 0..<s.outChannels {
+                for q in 0..<windows {
+                    let index = b * s.outputCount + o * windows + q
+                    guard s.output[index] > 0 else { out[index] = 0; continue }
+                    let (py, px) = pixel(s.argmax[index], width: w)
+                    var sum = cb[o]
+                    for ci in 0..<c {
+                        for ky in 0..<3 {
+                            let y = py + ky - 1
+                            guard y >= 0 && y < h else { continue }
+                            for kx in 0..<3 {
+                                let xx = px + kx - 1
+                                guard xx >= 0 && xx < w else { continue }
+                                let k = ((o * c + ci) * 3 + ky) * 3 + kx
+                                let at = (ci * h + y) * w + xx
+                                sum += vt[k] * input[at]
+                                if let rInput { sum += wt[k] * rInput[at] }
+                            }
+                        }
+                    }
+                    out[index] = sum
+                }
+            }
+        }
+    }
+
+    /// R{gW}[o,ci,ky,kx] = Σ Rga·patch(x) + ga·patch(rx); R{gb}[o] = Σ Rga; and, when `rGradInput` is given,
+    /// R{g_input} = Σ Rga·W + ga·V scattered over each argmax pixel's 3×3 window (ga = dPooled, Rga = R{dPooled}
+    /// at the windows with a positive pooled value).
+    static func backward(_ s: ConvStage, x: UnsafePointer<Float>, rx: UnsafePointer<Float>?, batch: Int,
+                         weights: UnsafePointer<Float>, vector: UnsafePointer<Float>, rGradPooled: UnsafePointer<Float>,
+                         result: UnsafeMutablePointer<Float>, rGradInput: UnsafeMutablePointer<Float>?) {
+        let (c, h, w) = (s.inChannels, s.height, s.width)
+        let windows = s.pixels / 4
+        let wt = weights + s.weightOffset, vt = vector + s.weightOffset
+        let gw = result + s.weightOffset, gb = result + s.biasOffset
+        zeroFloats(gw, s.outChannels * c * 9)
+        zeroFloats(gb, s.outChannels)
+        if let rGradInput { zeroFloats(rGradInput, batch * s.inputCount) }
+        for b in 0..<batch {
+            let input = x + b * s.inputCount
+            let rInput = rx.map { $0 + b * s.inputCount }
+            let rGrad = rGradInput.map { $0 + b * s.inputCount }
+            for o in 0..<s.outChannels {
+                for q in 0..<windows {
+                    let index = b * s.outputCount + o * windows + q
+                    guard s.output[index] > 0 else { continue }
+                    let rga = rGradPooled[index], ga = s.gradOutput[index]
+                    let (py, px) = pixel(s.argmax[index], width: w)
+                    gb[o] += rga
+                    for ci in 0..<c {
+                        for ky in 0..<3 {
+                            let y = py + ky - 1
+                            guard y >= 0 && y < h else { continue }
+                            for kx in 0..<3 {
+                                let xx = px + kx - 1
+                                guard xx >= 0 && xx < w else { continue }
+                                let k = ((o * c + ci) * 3 + ky) * 3 + kx
+                                let at = (ci * h + y) * w + xx
+                                var term = rga * input[at]
+                                if let rInput { term += ga * rInput[at] }
+                                gw[k] += term
+                                if let rGrad { rGrad[at] += rga * wt[k] + ga * vt[k] }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

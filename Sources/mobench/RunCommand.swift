@@ -62,7 +62,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "constant, linear, cosine, warmup-cosine:W, step:EVERY:FACTOR (default: constant).")
     var schedule: String?
 
-    @Option(help: "MetaOptimize trace: free (Hessian-free, the paper's) or exact (all Hessian terms; one Hessian-vector product per step size per step; linear and mlp models; scalar and block granularities). Lion's Hessian-free trace is already exact (default: free).")
+    @Option(help: "MetaOptimize trace: free (Hessian-free, the paper's) or exact (all Hessian terms; one Hessian-vector product per step size per step; scalar and block granularities). Lion's Hessian-free trace is already exact (default: free).")
     var hessian: String?
     @Option(help: "Exact trace's meta block: 2x2 (paper Algorithm 2) or l (L-approximation, Y = I) (default: 2x2).")
     var approximation: String?
