@@ -213,11 +213,12 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     }
 }
 
-/// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for one column (k = 1, M = 1 or its one entry `b1`), with the
-/// z and C accumulators in registers and full vectors only.
+/// The faithful base update of the full vector at `i` (w, m, v loaded, updated, stored); returns g, d, q, s and
+/// the decrement δ = a·(d + κ·w) for the tangent updates.
 @inline(__always)
-func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, decay: V8, kappa: V8, b1: V8,
-                                       curvature: Bool, zAcc: inout V8, cAcc: inout V8) {
+func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, kappa: V8)
+    -> (g: V8, d: V8, q: V8, s: V8, delta: V8)
+{
     let g = load8(b.g, i)
     var w = load8(b.w, i)
     var m = R.Direction.usesFirstMoment ? load8(b.m, i) : V8()
@@ -228,6 +229,15 @@ func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, 
     store8(b.w, i, w)
     if R.Direction.usesFirstMoment { store8(b.m, i, m) }
     if R.Direction.usesSecondMoment { store8(b.v, i, v) }
+    return (g, d, q, s, delta)
+}
+
+/// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for one column (k = 1, M = 1 or its one entry `b1`), with the
+/// z and C accumulators in registers and full vectors only.
+@inline(__always)
+func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, decay: V8, kappa: V8, b1: V8,
+                                       curvature: Bool, zAcc: inout V8, cAcc: inout V8) {
+    let (g, d, q, s, delta) = faithfulVector(rule, b, at: i, a: a, kappa: kappa)
     let xw = load8(b.xw, i)
     let hv = R.readsProducts ? load8(b.hv, i) : V8()
     zAcc += xw * g
@@ -245,16 +255,7 @@ func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, 
 @inline(__always)
 func exactVectorMulti<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, row: UnsafePointer<Float>,
                                       a: V8, decay: V8, kappa: V8) {
-    let g = load8(b.g, i)
-    var w = load8(b.w, i)
-    var m = R.Direction.usesFirstMoment ? load8(b.m, i) : V8()
-    var v = R.Direction.usesSecondMoment ? load8(b.v, i) : V8()
-    let (d, q, s) = rule.step(g: g, m: &m, v: &v)
-    let delta = a * (d + kappa * w)
-    w = w - delta
-    store8(b.w, i, w)
-    if R.Direction.usesFirstMoment { store8(b.m, i, m) }
-    if R.Direction.usesSecondMoment { store8(b.v, i, v) }
+    let (g, d, q, s, delta) = faithfulVector(rule, b, at: i, a: a, kappa: kappa)
     let k = b.k, n = b.n
     let acc = b.accumulators
     var offset = 0
