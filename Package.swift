@@ -31,28 +31,36 @@ let package = Package(
         ),
         .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: kernelSettings),
         .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
-        .target(name: "Networks", swiftSettings: kernelSettings),
-        .target(name: "MetaOptimize", swiftSettings: kernelSettings),
+        // Declared-once settings: flags, JSON keys, help and README tables are generated from declarations.
+        .target(name: "Settings"),
+        // The SIMD layer shared by Networks and MetaOptimize (internal: `package` access).
+        .target(name: "SIMDSupport", swiftSettings: kernelSettings),
+        // The generic fused passes of base and meta rules (internal), specialised in each rule's file.
+        .target(name: "RuleKernels", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
+        .target(name: "Networks", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
+        .target(name: "MetaOptimize", dependencies: ["SIMDSupport", "RuleKernels"], swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports"]),
+        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings"]),
         .executableTarget(
             name: "mobench",
-            dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Bench", "Datasets", "Streams", "Reports",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "AllocationCounter"],
+            dependencies: ["Bench", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "StreamsTests", dependencies: ["Streams"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "StreamsTests", dependencies: ["Streams", "Datasets"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
-        .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "ExactHessianTests", dependencies: ["Networks", "MetaOptimize"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
+        .testTarget(name: "ExactHessianTests", dependencies: ["Networks", "MetaOptimize", "RuleKernels", "SIMDSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
     ],
     swiftLanguageModes: [.v6]
 )

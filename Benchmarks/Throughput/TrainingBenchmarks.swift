@@ -58,6 +58,8 @@ enum TrainingBenchmarks {
                          input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+fixed", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
+            TrainingCase(name: "mlp-784-256-256-10/sgd+fixed", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .sgd, meta: .fixed)),
             TrainingCase(name: "mlp-784-256-256-10/lion+lion/scalar", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .lion, meta: .lion)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others", model: mlp, input: mnist, classes: 10,
@@ -84,6 +86,8 @@ enum TrainingBenchmarks {
                          model: .simpleCNN, input: cifar, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+fixed", model: .simpleCNN, input: cifar, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
+            TrainingCase(name: "simple-cnn-3x32x32/sgd+fixed", model: .simpleCNN, input: cifar, classes: 10,
+                         optimizer: optimizer(base: .sgd, meta: .fixed)),
             // Breakdown of the first case: forward + loss + backward alone, and the optimizer step alone.
             TrainingCase(name: "part/mlp-784-256-256-10/network-only", part: .networkOnly, model: mlp, input: mnist,
                          classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
@@ -98,8 +102,8 @@ enum TrainingBenchmarks {
     final class Prepared {
         let trainingCase: TrainingCase
         let network: Network
-        let optimizer: MetaOptimizer
-        let exact: ExactHessianMetaOptimizer?
+        /// Through the interface the runner uses (``ExactHessianMetaOptimizer`` for `hessian: .exact`).
+        let optimizer: any Optimizer
         let products: HessianVectorProduct?
         let outerProducts: [OuterProductGradient]
         let inputs: UnsafeMutableBufferPointer<Float>
@@ -115,22 +119,21 @@ enum TrainingBenchmarks {
             network = try Network(spec: c.model, input: c.input, classes: c.classes, maxBatchSize: 1)
             var generator = RandomKey.generator(seed: 0, domain: .initialisation)
             network.initialize(using: &generator)
-            outerProducts = network.outerProductGradients
+            outerProducts = network.outerProductBlocks
             let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
-            optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
             size = c.input.channels * c.input.height * c.input.width
             if c.hessian == .exact {
                 let products = try HessianVectorProduct(network: network)
                 self.products = products
                 let current = CurrentInput()
                 self.current = current
-                exact = try ExactHessianMetaOptimizer(
+                optimizer = try ExactHessianMetaOptimizer(
                     tensors: tensors, configuration: c.optimizer, approximation: c.approximation, totalSteps: 1 << 40,
                     oracle: { vector, result in
                         products.product(inputs: current.inputs, batchSize: 1, vector: vector, into: result)
                     })
             } else {
-                exact = nil
+                optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
                 products = nil
                 current = nil
             }
@@ -142,7 +145,7 @@ enum TrainingBenchmarks {
         }
 
         /// A diverged optimizer stops working, so its steps/s would not measure the step.
-        var isDiverged: Bool { exact?.isDiverged ?? optimizer.isDiverged }
+        var isDiverged: Bool { optimizer.isDiverged }
 
         deinit {
             inputs.deallocate()
@@ -160,9 +163,7 @@ enum TrainingBenchmarks {
             }
             current?.inputs = x
             if c.part != .networkOnly {
-                if let exact {
-                    exact.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss)
-                } else if c.denseGradient {
+                if c.denseGradient {
                     optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
                                    loss: loss)
                 } else {

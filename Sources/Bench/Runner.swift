@@ -52,13 +52,14 @@ public final class Run {
     public let test: Dataset?
     public let stream: TaskStream
     public let network: Network
-    /// ``MetaOptimizer`` (`--hessian free`) or ``ExactHessianMetaOptimizer`` (`--hessian exact`).
-    public let optimizer: any RunnableOptimizer
-    /// The batch of the current step, for the exact optimizer's Hessian-vector products.
+    /// The method (`--optimizer`), seen only through the ``Optimizer`` interface.
+    public let optimizer: any Optimizer
+    /// The current step's batch, for optimizers that take Hessian-vector products (``OptimizerContext``).
     let hessianBatch = HessianBatch()
     /// Optimizer steps of the whole run: tasks × taskLength / batchSize.
     public let totalSteps: Int
-    public let stepSizeColumns: StepSizeColumns
+    /// How the optimizer reports its step sizes (curve, trace and result columns).
+    public var stepSizeReport: StepSizeReport { optimizer.stepSizeReport }
 
     /// Reads the data and builds stream, model and optimizer. Throws `SettingError` for invalid settings and the
     /// readers' errors for bad data.
@@ -95,7 +96,7 @@ public final class Run {
             network = try Network(spec: validated.model,
                                   input: InputShape(channels: train.channels, height: train.height, width: train.width),
                                   classes: stream.outputCount, maxBatchSize: c.batchSize,
-                                  computeDiagonalHessian: validated.optimizer.meta == .idbd)
+                                  computeDiagonalHessian: validated.optimizerKind.needsDiagonalHessian(validated))
         } catch {
             throw SettingError.invalid("--model \(c.model): \(error)")
         }
@@ -103,18 +104,9 @@ public final class Run {
         network.initialize(using: &generator)
         if let initPath = options.initPath { try network.loadWeights(from: initPath) }
         let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
-        if validated.hessian == .exact {
-            optimizer = try Run.makeExactOptimizer(network: network, validated: validated, tensors: tensors,
-                                                   totalSteps: totalSteps, batch: hessianBatch)
-        } else {
-            do {
-                optimizer = try MetaOptimizer(tensors: tensors, configuration: validated.optimizer, totalSteps: totalSteps,
-                                              hasDiagonalHessian: network.diagonalHessian != nil)
-            } catch let error as OptimizerError {
-                throw SettingError.invalid(error.description)
-            }
-        }
-        stepSizeColumns = StepSizeColumns(optimizer: optimizer)
+        optimizer = try validated.optimizerKind.make(OptimizerContext(
+            tensors: tensors, configuration: validated, totalSteps: totalSteps,
+            diagonalHessian: network.diagonalHessian?.baseAddress, network: network, hessianBatch: hessianBatch))
     }
 
     /// Runs to the end (or until `shouldStop` returns true: then a checkpoint is written when enabled and nil is
@@ -144,21 +136,22 @@ public final class Run {
             traceBytes = restored.traceBytes
         }
         let trace = try options.tracePath.map {
-            try TraceWriter(path: $0, columns: stepSizeColumns.traceHeader, resumeAtByte: startStep > 0 ? traceBytes : nil)
+            try TraceWriter(path: $0, columns: stepSizeReport.traceColumns, resumeAtByte: startStep > 0 ? traceBytes : nil)
         }
 
         let inputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * sampleSize)
         let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: batch)
-        let logStepSizes = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, optimizer.groupCount))
-        let metaGradients = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, optimizer.groupCount))
-        defer { metaGradients.deallocate() }
-        let exact = optimizer as? ExactHessianMetaOptimizer
-        hessianBatch.inputs = UnsafeBufferPointer(inputs)
+        let traceStepSizes = UnsafeMutableBufferPointer<Double>.allocate(capacity: stepSizeReport.traceColumns.count)
+        let curveStepSizes = UnsafeMutableBufferPointer<Double>.allocate(capacity: stepSizeReport.curveColumns.count)
         var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
-        defer { inputs.deallocate(); labels.deallocate(); logStepSizes.deallocate() }
+        defer { inputs.deallocate(); labels.deallocate(); traceStepSizes.deallocate(); curveStepSizes.deallocate() }
+        func stepSizes() -> [Double] {
+            optimizer.curveStepSizes(into: curveStepSizes)
+            return Array(curveStepSizes)
+        }
 
-        let outerProducts = options.fusedBatchOne && batch == 1 && !network.computesDiagonalHessian && exact == nil
-            ? network.outerProductGradients : nil
+        let outerProducts = options.fusedBatchOne && batch == 1 && !network.computesDiagonalHessian
+            ? network.outerProductBlocks : nil
         let clock = ContinuousClock()
         let started = clock.now
         var divergedAt: Int? = nil
@@ -180,44 +173,50 @@ public final class Run {
                 labels[b] = Int32(sample.label)
                 stream.writeInput(for: sample, into: UnsafeMutableBufferPointer(rebasing: inputs[(b * sampleSize)...]))
             }
-            if trace != nil { optimizer.logStepSizes(into: logStepSizes) }
             let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
                                          batchSize: batch, weightGradients: outerProducts == nil ? .dense : .outerProducts)
-            let updated: Bool
+            hessianBatch.inputs = UnsafeBufferPointer(inputs)
             hessianBatch.batchSize = batch
-            if let exact {
-                updated = exact.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
-                                     loss: loss)
-            } else if let outerProducts, let optimizer = optimizer as? MetaOptimizer {
+            let updated: Bool
+            if let outerProducts {
                 // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.
                 updated = optimizer.step(weights: network.parameters, gradients: network.gradients,
                                          outerProducts: outerProducts, loss: loss)
             } else {
-                updated = (optimizer as! MetaOptimizer).step(
-                    weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients), loss: loss,
-                    diagonalHessian: network.diagonalHessian)
+                updated = optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
+                                         loss: loss)
             }
             if !updated {
                 divergedAt = step + 1
                 break
             }
             let losses = network.lastLosses, predictions = network.lastPredictions
-            if trace != nil { optimizer.metaGradients(into: metaGradients) }
+            if trace != nil { optimizer.traceStepSizes(into: traceStepSizes) }
             for b in 0..<batch {
                 metrics.record(loss: losses[b], correct: predictions[b] == labels[b], task: batchSamples[b].task)
                 trace?.writeRow(step: step + 1, sample: batchSamples[b], loss: losses[b],
-                                correct: predictions[b] == labels[b], logStepSizes: UnsafeBufferPointer(logStepSizes),
-                                metaGradients: UnsafeBufferPointer(metaGradients), columns: stepSizeColumns)
+                                correct: predictions[b] == labels[b], stepSizes: UnsafeBufferPointer(traceStepSizes))
             }
             recentLoss = recentLoss.isNaN ? Double(loss) : 0.99 * recentLoss + 0.01 * Double(loss)
             step += 1
             let task = batchSamples[batch - 1].task
             if metrics.endStep(logEvery: c.logEvery) {
-                metrics.closeBin(task: task, stepSizes: stepSizeColumns.values(optimizer: optimizer))
+                metrics.closeBin(task: task, stepSizes: stepSizes())
             }
             if (step * batch) % stream.taskLength == 0, let test {
                 let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels)
-                metrics.setTestAccuracy(accuracy, samples: count, task: task)
+                if optimizer.hasSeparateEvaluationPoint {
+                    // Schedule-free: test accuracy at the evaluation point x, and at the training point y.
+                    let training = UnsafeMutableBufferPointer<Float>.allocate(capacity: network.parameterCount)
+                    defer { training.deallocate() }
+                    _ = training.update(fromContentsOf: network.parameters)
+                    optimizer.evaluationWeights(training: UnsafeBufferPointer(training), into: network.parameters)
+                    let (atEvaluationPoint, _) = evaluate(task: task, on: test, into: inputs, labels: labels)
+                    _ = network.parameters.update(fromContentsOf: training)
+                    metrics.setTestAccuracy(atEvaluationPoint, samples: count, task: task, atTrainingPoint: accuracy)
+                } else {
+                    metrics.setTestAccuracy(accuracy, samples: count, task: task)
+                }
             }
             if let every = options.checkpointEvery, step % every == 0, step < totalSteps, let checkpointPath {
                 try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
@@ -226,8 +225,7 @@ public final class Run {
             if step & 63 == 0 { progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss) }
         }
         if metrics.hasOpenBin {
-            metrics.closeBin(task: metrics.tasks.last?.task ?? 0,
-                             stepSizes: stepSizeColumns.values(optimizer: optimizer))
+            metrics.closeBin(task: metrics.tasks.last?.task ?? 0, stepSizes: stepSizes())
         }
         progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss)
         progress?.finish()
@@ -240,7 +238,7 @@ public final class Run {
             try network.saveWeights(to: savePath, metadata: ["mobench_config": configuration.json(), "steps": String(step)])
         }
         if let out = options.outDirectory {
-            try writeAtomically(Data(CurveFile.csv(metrics.curve, columns: stepSizeColumns).utf8),
+            try writeAtomically(Data(CurveFile.csv(metrics.curve, columns: stepSizeReport.curveColumns).utf8),
                                 to: (out as NSString).appendingPathComponent("curve.csv"))
             try writeAtomically(Data(result.json().utf8), to: (out as NSString).appendingPathComponent("result.json"))
             if let checkpointPath { try? FileManager.default.removeItem(atPath: checkpointPath) }
@@ -273,7 +271,8 @@ public final class Run {
         let tasks = metrics.tasks.map {
             RunResult.TaskResult(task: $0.task, samples: $0.samples, onlineLoss: $0.onlineLoss,
                                  onlineAccuracy: $0.onlineAccuracy, trainLoss: $0.onlineLoss,
-                                 testAccuracy: $0.testAccuracy, testSamples: $0.testSamples)
+                                 testAccuracy: $0.testAccuracy, testSamples: $0.testSamples,
+                                 testAccuracyAtTrainingPoint: $0.testAccuracyAtTrainingPoint)
         }
         return RunResult(
             config: configuration,
@@ -286,18 +285,8 @@ public final class Run {
             steps: steps, samples: metrics.samples, diverged: divergedAt != nil, divergedAtStep: divergedAt,
             onlineLoss: finite(metrics.onlineLoss), onlineAccuracy: finite(metrics.onlineAccuracy),
             cumulativeAccuracy: finite(metrics.onlineAccuracy), tasks: tasks,
-            stepSizeGroups: stepSizeColumns.groupNames,
-            finalLogStepSizes: stepSizeColumns.finalLogStepSizes(optimizer: optimizer),
+            stepSizeGroups: stepSizeReport.groupNames,
+            finalLogStepSizes: optimizer.finalLogStepSizes,
             wallSeconds: wallSeconds, stepsPerSecond: wallSeconds > 0 ? Double(stepsThisSession) / wallSeconds : 0)
-    }
-}
-
-extension Network {
-    /// The network's factored batch-1 weight gradients (``Network/outerProductBlocks``) as the optimizer takes them.
-    public var outerProductGradients: [OuterProductGradient] {
-        outerProductBlocks.map {
-            OuterProductGradient(offset: $0.offset, rows: $0.rows, columns: $0.columns, rowFactors: $0.rowFactors,
-                                 columnFactors: $0.columnFactors)
-        }
     }
 }

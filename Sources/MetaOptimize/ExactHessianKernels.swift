@@ -1,10 +1,15 @@
 // Kernels of the exact-Hessian MetaOptimize (spec metaoptimize-hessian.md §1.3): one pass over the weights that
 // applies the faithful base update (the same direction structs and operation order as the Hessian-free pass) and
-// carries the tangents X_w, X_m, X_v of every step-size column j forward with all Hessian terms.
+// carries the tangents X_w, X_m, X_v of every step-size column j forward with all Hessian terms. The faithful
+// update is the base rule's own lanes (BaseRules/*.swift); their state slots are positional (s0, s1), while the
+// tangents X_m, X_v are named by what they differentiate (first and second moment).
+
+import RuleKernels
+import SIMDSupport
 
 /// A base rule's tangent of its direction, D^(j) = ḋ (spec §1.3 table), on 8 lanes.
 protocol TangentRule {
-    associatedtype Direction: BaseDirection
+    associatedtype Direction: BaseLanes
     var direction: Direction { get }
     static var usesTangentM: Bool { get }
     static var usesTangentV: Bool { get }
@@ -15,21 +20,13 @@ protocol TangentRule {
     func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8
     /// q = μ·v + ε and s = √q for the rules that normalise (the direction's own formula), else unused zeros.
     func normaliser(v: V8) -> (q: V8, s: V8)
-    /// The faithful direction and state update (bit-identical to `direction.direction(g:m:v:)`), with q and s.
-    func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8)
-}
-
-extension TangentRule {
-    @inline(__always) func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8) {
-        let d = direction.direction(g: g, m: &m, v: &v)
-        let (q, s) = normaliser(v: v)
-        return (d, q, s)
-    }
+    /// The faithful direction and state update (bit-identical to `direction.direction(g:s0:s1:)`), with q and s.
+    func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8)
 }
 
 /// SGD: D = γ·Hv.
 struct SGDTangent: TangentRule {
-    let direction = SGDDirection()
+    let direction = SGDRule.Lanes()
     let gamma: V8
     static var usesTangentM: Bool { false }
     static var usesTangentV: Bool { false }
@@ -37,11 +34,14 @@ struct SGDTangent: TangentRule {
         gamma * hv
     }
     @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
+    }
 }
 
 /// Faithful SGDm: D = γ·X_m (old); then X_m ← γ·(ρ·X_m + (1−ρ)·Hv).
 struct SGDmTangent: TangentRule {
-    let direction: SGDmFaithfulDirection
+    let direction: SGDmRule.Faithful
     let gamma: V8
     static var usesTangentM: Bool { true }
     static var usesTangentV: Bool { false }
@@ -51,11 +51,15 @@ struct SGDmTangent: TangentRule {
         return result
     }
     @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+    /// s0 = m.
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
+    }
 }
 
 /// Faithful RMSProp: X_v ← γ·(λ·X_v + 2·g·Hv); D = γ·Hv/s − d·(μ·X_v)/(2q) (new X_v).
 struct RMSPropTangent: TangentRule {
-    let direction: RMSPropFaithfulDirection
+    let direction: RMSPropRule.Faithful
     let gamma: V8
     static var usesTangentM: Bool { false }
     static var usesTangentV: Bool { true }
@@ -68,8 +72,9 @@ struct RMSPropTangent: TangentRule {
         let q = direction.mu * v + direction.epsilon
         return (q, 1 / squareRoot8(q))
     }
-    /// The faithful RMSProp update written out (same operations as `RMSPropFaithfulDirection`): d, q, 1/√q.
-    @inline(__always) func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8) {
+    /// The faithful RMSProp update written out (same operations as `RMSPropRule.Faithful`): d, q, 1/√q. Its one
+    /// state slot s0 is the second moment v.
+    @inline(__always) func step(g: V8, s0 v: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
         v = direction.lambda * v + g * g
         let q = direction.mu * v + direction.epsilon
         let s = squareRoot8(q)
@@ -79,7 +84,7 @@ struct RMSPropTangent: TangentRule {
 
 /// Faithful AdamW: X_m ← γ·(ρ·X_m + Hv); X_v ← γ·(λ·X_v + 2·g·Hv); D = X_m/s − d·(μ·X_v)/(2q) (new X_m, X_v).
 struct AdamWTangent: TangentRule {
-    let direction: AdamWFaithfulDirection
+    let direction: AdamWRule.Faithful
     let gamma: V8
     static var usesTangentM: Bool { true }
     static var usesTangentV: Bool { true }
@@ -93,9 +98,9 @@ struct AdamWTangent: TangentRule {
         let q = direction.mu * v + direction.epsilon
         return (q, 1 / squareRoot8(q))
     }
-    /// The faithful AdamW update written out (same operations as `AdamWFaithfulDirection`, so the same bits), to
-    /// share its square root with the tangent: returns d, q and r = 1/√q.
-    @inline(__always) func step(g: V8, m: inout V8, v: inout V8) -> (d: V8, q: V8, s: V8) {
+    /// The faithful AdamW update written out (same operations as `AdamWRule.Faithful`, so the same bits), to
+    /// share its square root with the tangent: returns d, q and r = 1/√q. s0 = m, s1 = v.
+    @inline(__always) func step(g: V8, s0 m: inout V8, s1 v: inout V8) -> (d: V8, q: V8, s: V8) {
         m = direction.rho * m + g
         v = direction.lambda * v + g * g
         let q = direction.mu * v + direction.epsilon
@@ -104,21 +109,11 @@ struct AdamWTangent: TangentRule {
     }
 }
 
-/// Adagrad-style accumulator (v ← v + g², d = g/√(v + ε)), the tangent derived as for RMSProp with λ = 1 and no
-/// bias correction (docs/hessian.md): X_v ← γ·(X_v + 2·g·Hv); D = γ·Hv/s − d·X_v/(2q). Used by the standalone
-/// tests; the base rule itself belongs to the Hessian-free optimizer.
-struct AdagradDirection: BaseDirection {
-    static var usesFirstMoment: Bool { false }
-    static var usesSecondMoment: Bool { true }
-    let epsilon = V8(repeating: Float(1e-10))
-    @inline(__always) func direction(g: V8, m: inout V8, v: inout V8) -> V8 {
-        v = v + g * g
-        return g / squareRoot8(v + epsilon)
-    }
-}
-
+/// Faithful Adagrad (s ← s + g², d = g/√(s + ε)), the tangent derived as for RMSProp with λ = 1 and no bias
+/// correction (docs/hessian.md): X_v ← γ·(X_v + 2·g·Hv); D = γ·Hv/√q − d·X_v/(2q), q = s + ε. Its one state slot
+/// s0 is the sum of squares.
 struct AdagradTangent: TangentRule {
-    let direction = AdagradDirection()
+    let direction = AdagradRule.Faithful()
     let gamma: V8
     static var usesTangentM: Bool { false }
     static var usesTangentV: Bool { true }
@@ -130,16 +125,25 @@ struct AdagradTangent: TangentRule {
         let q = v + direction.epsilon
         return (q, squareRoot8(q))
     }
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        let d = direction.direction(g: g, s0: &s0, s1: &s1)
+        let (q, s) = normaliser(v: s0)
+        return (d, q, s)
+    }
 }
 
 /// Lion: sign has derivative 0, so D = 0 and no moment tangent is carried (spec §1.5).
 struct LionTangent: TangentRule {
-    let direction: LionDirection
+    let direction: LionRule.Lanes
     static var usesTangentM: Bool { false }
     static var usesTangentV: Bool { false }
     static var readsProducts: Bool { false }
     @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 { V8() }
     @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+    /// s0 = m.
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
+    }
 }
 
 extension TangentRule {
@@ -150,8 +154,9 @@ extension TangentRule {
 struct ExactBuffers {
     var w: UnsafeMutablePointer<Float>
     var g: UnsafePointer<Float>
-    var m: UnsafeMutablePointer<Float>
-    var v: UnsafeMutablePointer<Float>
+    /// The base rule's state slots, positional as its lanes declare them (`L.state`).
+    var s0: UnsafeMutablePointer<Float>
+    var s1: UnsafeMutablePointer<Float>
     var xw: UnsafeMutablePointer<Float>
     var xm: UnsafeMutablePointer<Float>
     var xv: UnsafeMutablePointer<Float>
@@ -177,14 +182,14 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     }
     let g = full ? load8(b.g, i) : loadPartial(b.g, i, count)
     var w = load(b.w)
-    var m = R.Direction.usesFirstMoment ? load(b.m) : V8()
-    var v = R.Direction.usesSecondMoment ? load(b.v) : V8()
-    let (d, q, s) = rule.step(g: g, m: &m, v: &v)
+    var s0 = R.Direction.state.hasFirst ? load(b.s0) : V8()
+    var s1 = R.Direction.state.hasSecond ? load(b.s1) : V8()
+    let (d, q, s) = rule.step(g: g, s0: &s0, s1: &s1)
     let delta = a * (d + kappa * w)
     w = w - delta
     store(b.w, w)
-    if R.Direction.usesFirstMoment { store(b.m, m) }
-    if R.Direction.usesSecondMoment { store(b.v, v) }
+    if R.Direction.state.hasFirst { store(b.s0, s0) }
+    if R.Direction.state.hasSecond { store(b.s1, s1) }
     let row = b.multiplier + group * b.k
     let k = b.k
     for j in 0 ..< k {
@@ -213,7 +218,7 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     }
 }
 
-/// The faithful base update of the full vector at `i` (w, m, v loaded, updated, stored); returns g, d, q, s and
+/// The faithful base update of the full vector at `i` (w and the rule's state loaded, updated, stored); returns g, d, q, s and
 /// the decrement δ = a·(d + κ·w) for the tangent updates.
 @inline(__always)
 func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, kappa: V8)
@@ -221,14 +226,14 @@ func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: 
 {
     let g = load8(b.g, i)
     var w = load8(b.w, i)
-    var m = R.Direction.usesFirstMoment ? load8(b.m, i) : V8()
-    var v = R.Direction.usesSecondMoment ? load8(b.v, i) : V8()
-    let (d, q, s) = rule.step(g: g, m: &m, v: &v)
+    var s0 = R.Direction.state.hasFirst ? load8(b.s0, i) : V8()
+    var s1 = R.Direction.state.hasSecond ? load8(b.s1, i) : V8()
+    let (d, q, s) = rule.step(g: g, s0: &s0, s1: &s1)
     let delta = a * (d + kappa * w)
     w = w - delta
     store8(b.w, i, w)
-    if R.Direction.usesFirstMoment { store8(b.m, i, m) }
-    if R.Direction.usesSecondMoment { store8(b.v, i, v) }
+    if R.Direction.state.hasFirst { store8(b.s0, i, s0) }
+    if R.Direction.state.hasSecond { store8(b.s1, i, s1) }
     return (g, d, q, s, delta)
 }
 

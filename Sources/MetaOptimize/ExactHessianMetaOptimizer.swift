@@ -1,4 +1,6 @@
 import Foundation
+import RuleKernels
+import SIMDSupport
 
 /// Whether MetaOptimize keeps the Hessian terms of its trace recursion (spec metaoptimize-hessian.md).
 public enum HessianMode: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
@@ -46,13 +48,13 @@ public typealias HessianVectorProductOracle = (_ vector: UnsafePointer<Float>, _
 /// tangent X_w^(j) = H_t[:, j] of the weights (and X_m, X_v of the base moments) with all Hessian terms, and feeds
 /// z_t[j] = ⟨X_w^(j), ∇f_t(w_t)⟩ (over all weights) to the unchanged meta rule.
 ///
-/// Same base and meta updates as ``MetaOptimizer`` in faithful mode; with every Hessian-vector product zero and
-/// the L-approximation it is bit-identical to it. Bases: SGD, SGDm, RMSProp, AdamW, Lion (whose Hessian-free trace
-/// is already exact); metas: fixed, SGD, RMSProp, Adam, Lion (MNM with L only). Granularities: scalar, blocks,
+/// Same base and meta updates as ``MetaOptimizer`` in faithful mode (the base rules' own lanes, the meta rules'
+/// own passes); with every Hessian-vector product zero and the L-approximation it is bit-identical to it. Bases:
+/// SGD, SGDm, RMSProp, AdamW, Adagrad, Lion (whose Hessian-free trace is already exact); metas: fixed, SGD, RMSProp, Adam, Lion (MNM with L only). Granularities: scalar, blocks,
 /// last-layer-and-others, layerwise (k groups ⇒ k products per step); nodewise and weightwise are refused.
 ///
 /// Every buffer is allocated in `init`; a step allocates nothing (the oracle must not either). Not thread-safe.
-public final class ExactHessianMetaOptimizer {
+public final class ExactHessianMetaOptimizer: Optimizer {
     public let configuration: OptimizerConfiguration
     public let approximation: HessianApproximation
     public let tensors: [TensorDescriptor]
@@ -67,22 +69,33 @@ public final class ExactHessianMetaOptimizer {
     public private(set) var divergenceReason: DivergenceReason?
     /// Hessian-vector products evaluated so far (k per step, 0 where none is needed).
     public private(set) var productsEvaluated: Int = 0
+    /// The trace columns: ``MetaOptimizer``'s (β per group, then z per group).
+    public let stepSizeReport: StepSizeReport
 
     private let layout: StepSizeLayout
     private let oracle: HessianVectorProductOracle
     private let segments: UnsafeMutableBufferPointer<Segment>
     private let accumulators: UnsafeMutablePointer<V8>
-    private let storage: UnsafeMutableRawPointer
-    private let m, v, xw, xm, xv, hv: UnsafeMutablePointer<Float>
-    private var beta, nextBeta, alpha, nextAlpha, metaM, nextMetaM, metaV, nextMetaV: UnsafeMutablePointer<Float>
+    private let slab: StaggeredSlab
+    /// The base rule's state slots (positional, as its lanes declare them) and the tangents of its first and second
+    /// moments (X_m, X_v), k columns of n.
+    private let s0, s1, xw, xm, xv, hv: UnsafeMutablePointer<Float>
+    private var beta, nextBeta, alpha, nextAlpha, metaS0, nextMetaS0, metaS1, nextMetaS1: UnsafeMutablePointer<Float>
+    /// β as it was at the start of the last step (the trace's values).
+    private var betaAtStepStart: UnsafeMutablePointer<Float>
     private let z: UnsafeMutablePointer<Float>
     /// k×k, row-major: Y (β-row), Ȳ_m, Ȳ_v, C, M, and the next Y.
     private var y: UnsafeMutablePointer<Float>, nextY: UnsafeMutablePointer<Float>
     private let yM, yV, curvature, multiplier: UnsafeMutablePointer<Float>
-    private var basePower: Double = 1
-    private var metaPower: Double = 1
+    private var basePowers = BiasCorrectionPowers()
+    private var metaPowers = BiasCorrectionPowers()
     private let gammaF, kappaF: Float
-    private let usesM, usesV, usesXm, usesXv, needsProducts: Bool
+    private let metaCommon: MetaCommon
+    private let baseState: StateLayout
+    private let metaState: StateLayout
+    /// Slot of the meta second moment v̄ in the meta state (for Y; m̄, when the rule has one, is slot 0), or nil.
+    private let metaSecondSlot: Int?
+    private let usesXm, usesXv, needsProducts: Bool
 
     /// Creates the optimizer. Throws ``OptimizerError`` (one line) for an invalid or unsupported configuration.
     /// - Parameters:
@@ -114,25 +127,29 @@ public final class ExactHessianMetaOptimizer {
         blocks = layout.blocks
         gammaF = Float(c.gamma)
         kappaF = Float(c.weightDecay)
-        usesM = [.sgdm, .adamw, .lion].contains(c.base)
-        usesV = [.rmsprop, .adamw].contains(c.base)
+        metaCommon = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
+        baseState = c.base.definition.state(.faithful)
+        metaState = c.meta.definition.state(.faithful)
+        metaSecondSlot = metaState.names.firstIndex(of: "metaSecondMoment")
         usesXm = [.sgdm, .adamw].contains(c.base)
-        usesXv = [.rmsprop, .adamw].contains(c.base)
+        usesXv = [.rmsprop, .adamw, .adagrad].contains(c.base)
         let curvatureMeta = [.sgd, .rmsprop, .adam].contains(c.meta)
         needsProducts = c.base != .lion || (approximation == .twoByTwo && curvatureMeta)
         let n = parameterCount, k = groupCount
-        var slab = FloatSlab(counts: [n, usesM ? n : 0, usesV ? n : 0, k * n, usesXm ? k * n : 0, usesXv ? k * n : 0,
-                                      needsProducts ? k * n : 0] + Array(repeating: k, count: 9)
-                                      + Array(repeating: k * k, count: 6))
-        storage = slab.base
-        _ = slab.next()
-        m = slab.next(); v = slab.next()
-        xw = slab.next(); xm = slab.next(); xv = slab.next(); hv = slab.next()
-        beta = slab.next(); nextBeta = slab.next(); alpha = slab.next(); nextAlpha = slab.next()
-        metaM = slab.next(); nextMetaM = slab.next(); metaV = slab.next(); nextMetaV = slab.next()
-        z = slab.next()
-        y = slab.next(); nextY = slab.next(); yM = slab.next(); yV = slab.next()
-        curvature = slab.next(); multiplier = slab.next()
+        let counts = [baseState.hasFirst ? n : 0, baseState.hasSecond ? n : 0, k * n, usesXm ? k * n : 0,
+                      usesXv ? k * n : 0, needsProducts ? k * n : 0] + Array(repeating: k, count: 9)
+            + Array(repeating: k * k, count: 6)
+        slab = StaggeredSlab(counts: counts, pageOffsets: counts.indices.map(PageStagger.optimizerState))
+        let b = slab.buffers
+        s0 = b[0]; s1 = b[1]
+        xw = b[2]; xm = b[3]; xv = b[4]; hv = b[5]
+        beta = b[6]; nextBeta = b[7]; alpha = b[8]; nextAlpha = b[9]
+        metaS0 = b[10]; nextMetaS0 = b[11]; metaS1 = b[12]; nextMetaS1 = b[13]
+        z = b[14]
+        y = b[15]; nextY = b[16]; yM = b[17]; yV = b[18]
+        curvature = b[19]; multiplier = b[20]
+        betaAtStepStart = beta
+        stepSizeReport = MetaOptimizer.report(granularity: c.granularity, groupCount: k, blocks: layout.blocks)
         accumulators = .allocate(capacity: k + k * k)
         accumulators.initialize(repeating: V8(), count: k + k * k)
         segments = .allocate(capacity: layout.segments.count)
@@ -144,7 +161,7 @@ public final class ExactHessianMetaOptimizer {
     }
 
     deinit {
-        storage.deallocate()
+        slab.deallocate()
         segments.deallocate()
         accumulators.deallocate()
     }
@@ -165,16 +182,18 @@ public final class ExactHessianMetaOptimizer {
             throw OptimizerError.incompatible(field: "mode", expected: "faithful with hessian: exact (standard mode has no exact trace)",
                                               found: c.mode.rawValue)
         }
-        switch c.meta {
-        case .fixed, .sgd, .rmsprop, .adam, .lion: break
-        case .mnm where approximation == .l: break
-        case .mnm:
+        if c.meta == .mnm, approximation != .l {
             throw OptimizerError.incompatible(field: "approximation", expected: "l for meta mnm with hessian: exact",
                                               found: approximation.rawValue)
-        case .hypergradient, .idbd:
+        }
+        guard [.fixed, .sgd, .rmsprop, .adam, .lion, .mnm].contains(c.meta) else {
             throw OptimizerError.incompatible(
                 field: "meta", expected: "fixed, sgd, rmsprop, adam, lion or mnm with hessian: exact (hypergradient = meta sgd with gamma 0)",
                 found: c.meta.rawValue)
+        }
+        guard [.sgd, .sgdm, .rmsprop, .adamw, .adagrad, .lion].contains(c.base) else {
+            throw OptimizerError.incompatible(field: "base", expected: "sgd, sgdm, rmsprop, adamw, adagrad or lion with hessian: exact",
+                                              found: c.base.rawValue)
         }
     }
 
@@ -193,6 +212,7 @@ public final class ExactHessianMetaOptimizer {
         let environment = configuration.subnormals == .flush ? SubnormalFlush.begin() : nil
         defer { if let environment { SubnormalFlush.end(environment) } }
         let t = stepsTaken + 1
+        betaAtStepStart = beta
         let w = weights.baseAddress!, g = gradients.baseAddress!
         guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
         guard allFinite(g, count: parameterCount) else { return diverge(at: t, .nonFiniteGradient) }
@@ -209,7 +229,7 @@ public final class ExactHessianMetaOptimizer {
         } else {
             for r in 0 ..< k { for col in 0 ..< k { multiplier[r * k + col] = r == col ? 1 : 0 } }
         }
-        let buffers = ExactBuffers(w: w, g: g, m: m, v: v, xw: xw, xm: xm, xv: xv, hv: hv,
+        let buffers = ExactBuffers(w: w, g: g, s0: s0, s1: s1, xw: xw, xm: xm, xv: xv, hv: hv,
                                    multiplier: multiplier, n: n, k: k, accumulators: accumulators,
                                    curvature: approximation == .twoByTwo && needsProducts)
         let factor = Float(configuration.schedule.factor(step: stepsTaken, totalSteps: totalSteps))
@@ -221,56 +241,53 @@ public final class ExactHessianMetaOptimizer {
         return metaUpdate(t: t)
     }
 
+    /// This step's tangent lanes, advancing the bias-correction powers as the base rule's own pass does.
     private func advanceBaseKernel() -> ExactBaseKernel {
         let c = configuration
         let gamma = V8(repeating: gammaF)
         switch c.base {
         case .sgd: return .sgd(SGDTangent(gamma: gamma))
-        case .sgdm: return .sgdm(SGDmTangent(direction: SGDmFaithfulDirection(rho: c.momentum!), gamma: gamma))
+        case .sgdm: return .sgdm(SGDmTangent(direction: SGDmRule.Faithful(rho: c.momentum!), gamma: gamma))
         case .rmsprop:
-            basePower *= c.normalizer!
+            let lambda = c.normalizer!
+            basePowers.normalizer *= lambda
             return .rmsprop(RMSPropTangent(
-                direction: RMSPropFaithfulDirection(lambda: c.normalizer!, mu: (1 - c.normalizer!) / (1 - basePower)),
+                direction: RMSPropRule.Faithful(lambda: lambda, mu: (1 - lambda) / (1 - basePowers.normalizer)),
                 gamma: gamma))
         case .adamw:
-            basePower *= c.normalizer!
+            let rho = c.momentum!, lambda = c.normalizer!
+            basePowers.normalizer *= lambda
+            basePowers.momentum *= rho
             return .adamw(AdamWTangent(
-                direction: AdamWFaithfulDirection(rho: c.momentum!, lambda: c.normalizer!,
-                                                  mu: (1 - c.normalizer!) / (1 - basePower)),
+                direction: AdamWRule.Faithful(rho: rho, lambda: lambda, mu: (1 - lambda) / (1 - basePowers.normalizer)),
                 gamma: gamma))
-        case .lion:
-            return .lion(LionTangent(direction: LionDirection(interpolation: c.lionInterpolation!, rho: c.momentum!)))
+        case .adagrad: return .adagrad(AdagradTangent(gamma: gamma))
+        default:
+            precondition(c.base == .lion, "base \(c.base) has no exact trace (refused at init)")
+            return .lion(LionTangent(direction: LionRule.Lanes(interpolation: c.lionInterpolation!, rho: c.momentum!)))
         }
     }
 
-    /// The faithful meta update of β (the Hessian-free optimizer's kernels), then the 2×2 update of Y.
+    /// The faithful meta update of β (the meta rule's own pass, as ``MetaOptimizer`` runs it), then the 2×2 update
+    /// of Y.
     private func metaUpdate(t: Int) -> Bool {
         let c = configuration
-        let common = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
-        var power = metaPower
-        if c.meta == .rmsprop || c.meta == .adam || c.meta == .mnm { power *= c.metaNormalizer! }
-        let mu = c.metaNormalizer.map { (1 - $0) / (1 - power) } ?? 1
-        let kernel: MetaKernel
-        switch c.meta {
-        case .fixed: return true
-        case .sgd, .hypergradient, .idbd: kernel = .sgd(SGDMeta(common: common))
-        case .rmsprop: kernel = .rmspropFaithful(RMSPropFaithfulMeta(common: common, lambda: c.metaNormalizer!, mu: mu))
-        case .adam:
-            kernel = .adamFaithful(AdamFaithfulMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!, mu: mu))
-        case .mnm: kernel = .mnm(MNMMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!, mu: mu))
-        case .lion:
-            kernel = .lion(LionMeta(common: common, interpolation: c.metaLionInterpolation!, rho: c.metaMomentum!))
+        guard c.meta.learnsStepSize else { return true }
+        var powers = metaPowers
+        let b = MetaBuffers(z: z, beta: beta, s0: metaS0, s1: metaS1, nextBeta: nextBeta, nextS0: nextMetaS0,
+                            nextS1: nextMetaS1, nextAlpha: nextAlpha, count: groupCount)
+        guard c.meta.definition.pass(.faithful, c, metaCommon, &powers, b) else {
+            return diverge(at: t, .nonFiniteStepSize)
         }
-        let b = MetaBuffers(z: z, beta: beta, m: metaM, v: metaV, nextBeta: nextBeta, nextM: nextMetaM,
-                            nextV: nextMetaV, nextAlpha: nextAlpha, count: groupCount)
-        guard runMetaPass(kernel, b) else { return diverge(at: t, .nonFiniteStepSize) }
+        // μ̄ = (1 − λ̄)/(1 − λ̄^t) of this step (the rules that normalise advanced λ̄^t).
+        let mu = c.metaNormalizer.map { (1 - $0) / (1 - powers.normalizer) } ?? 1
         if approximation == .twoByTwo, !updateY(mu: Float(mu)) { return diverge(at: t, .nonFiniteStepSize) }
         swap(&beta, &nextBeta)
         swap(&alpha, &nextAlpha)
-        swap(&metaM, &nextMetaM)
-        swap(&metaV, &nextMetaV)
+        swap(&metaS0, &nextMetaS0)
+        swap(&metaS1, &nextMetaS1)
         if approximation == .twoByTwo { swap(&y, &nextY) }
-        metaPower = power
+        metaPowers = powers
         return true
     }
 
@@ -282,9 +299,11 @@ public final class ExactHessianMetaOptimizer {
         let shrink = Float(1 - c.metaStepSize * c.metaWeightDecay)
         let epsilon: Float = 1e-10
         var finite = true
+        let nextV = metaSecondSlot == 0 ? nextMetaS0 : nextMetaS1
+        let nextM = nextMetaS0
         for r in 0 ..< k {
             let zr = z[r]
-            let vBar = nextMetaV[r]
+            let vBar = metaSecondSlot == nil ? 0 : nextV[r]
             let q = mu * vBar + epsilon
             let s = q.squareRoot()
             for col in 0 ..< k {
@@ -297,7 +316,7 @@ public final class ExactHessianMetaOptimizer {
                 case .adam:
                     let newYm = gamma * (Float(c.metaMomentum!) * yM[index] + cc)
                     let newYv = gamma * (Float(c.metaNormalizer!) * yV[index] + 2 * zr * cc)
-                    let d = nextMetaM[r] / s
+                    let d = nextM[r] / s
                     value = shrink * mm - eta * (newYm / s - d * (mu * newYv) / (2 * q))
                     finite = finite && newYm.isFinite && newYv.isFinite
                     yM[index] = newYm
@@ -310,7 +329,7 @@ public final class ExactHessianMetaOptimizer {
                     yV[index] = newYv
                 case .lion, .mnm:
                     value = shrink * mm
-                case .fixed:
+                default:
                     value = mm
                 }
                 finite = finite && value.isFinite
@@ -327,8 +346,6 @@ public final class ExactHessianMetaOptimizer {
     }
 
     // MARK: - Reporting (the same surface as MetaOptimizer)
-
-    public var isDiverged: Bool { divergedAtStep != nil }
 
     /// Copies β (one per group) into `buffer` (count ``groupCount``). No allocation.
     public func logStepSizes(into buffer: UnsafeMutableBufferPointer<Float>) {
@@ -388,81 +405,106 @@ public final class ExactHessianMetaOptimizer {
                                stepSize: stepSize(group: j))
     }
 
+    /// α = exp(β)·schedule factor per group (what the next step uses).
+    public func curveStepSizes(into values: UnsafeMutableBufferPointer<Double>) {
+        for j in 0 ..< groupCount { values[j] = stepSize(group: j) }
+    }
+
+    /// β at the start of the step just completed, then z_t of that step (``MetaOptimizer``'s trace columns).
+    public func traceStepSizes(into values: UnsafeMutableBufferPointer<Double>) {
+        for j in 0 ..< groupCount {
+            values[j] = Double(betaAtStepStart[j])
+            values[groupCount + j] = Double(z[j])
+        }
+    }
+
+    /// β per group.
+    public var finalLogStepSizes: [Double] { (0 ..< groupCount).map { Double(beta[$0]) } }
+
+    /// E.g. "MetaOptimize (exact Hessian, 2x2): adamw base (faithful), adam meta, scalar, α0 = 1e-05, …".
+    public var summary: String {
+        let c = configuration
+        guard c.meta.learnsStepSize else {
+            return "\(c.base) (\(c.mode)) with fixed α = \(c.alpha0), schedule \(c.schedule), \(c.granularity) (exact Hessian trace)"
+        }
+        return "MetaOptimize (exact Hessian, \(approximation)): \(c.base) base (\(c.mode)), \(c.meta) meta, "
+            + "\(c.granularity), α0 = \(c.alpha0), η = \(c.metaStepSize), γ = \(c.gamma)"
+    }
+
     // MARK: - State
 
-    /// Everything needed to continue bit-identically (the weights belong to the caller).
-    public struct State: Codable, Sendable, Equatable {
-        public var schema = 1
-        public var configuration: OptimizerConfiguration
-        public var approximation: HessianApproximation
-        public var tensors: [TensorDescriptor]
-        public var totalSteps: Int
-        public var stepsTaken: Int
-        public var divergedAtStep: Int?
-        public var divergenceReason: DivergenceReason?
-        public var productsEvaluated: Int
-        public var basePower: Double
-        public var metaPower: Double
-        /// Named Float arrays: logStepSizes, firstMoment, secondMoment, metaFirstMoment, metaSecondMoment,
-        /// metaGradients, weightTangents (k·n, column-major), momentTangents, secondMomentTangents, y, yMomentum,
-        /// ySecondMoment (k×k).
-        public var arrays: [String: [Float]]
+    /// Identifies the resolved configuration, approximation, tensors and planned steps (a state restores only into
+    /// the same).
+    private var stateMethod: String {
+        struct Identity: Encodable {
+            var configuration: OptimizerConfiguration
+            var approximation: HessianApproximation
+            var tensors: [TensorDescriptor]
+            var totalSteps: Int
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let identity = Identity(configuration: configuration, approximation: approximation, tensors: tensors,
+                                totalSteps: totalSteps)
+        let json = (try? encoder.encode(identity)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return "metaoptimize-exact-hessian " + json
     }
 
+    /// The state's arrays (name, buffer, length), in checkpoint order: β, the base rule's state under the names its
+    /// lanes declare, the meta rule's likewise, z, the tangents X_w, X_m, X_v (k·n, column-major) and the k×k
+    /// blocks Y, Ȳ_m, Ȳ_v.
     private var namedBuffers: [(String, UnsafeMutablePointer<Float>, Int)] {
         let n = parameterCount, k = groupCount
-        return [
-            ("logStepSizes", beta, k), ("firstMoment", m, usesM ? n : 0), ("secondMoment", v, usesV ? n : 0),
-            ("metaFirstMoment", metaM, k), ("metaSecondMoment", metaV, k), ("metaGradients", z, k),
-            ("weightTangents", xw, k * n), ("momentTangents", xm, usesXm ? k * n : 0),
-            ("secondMomentTangents", xv, usesXv ? k * n : 0), ("y", y, k * k), ("yMomentum", yM, k * k),
-            ("ySecondMoment", yV, k * k),
-        ]
+        var arrays: [(String, UnsafeMutablePointer<Float>, Int)] = [("logStepSizes", beta, k)]
+        for (name, buffer) in zip(baseState.names, [s0, s1]) { arrays.append((name, buffer, n)) }
+        for (name, buffer) in zip(metaState.names, [metaS0, metaS1]) { arrays.append((name, buffer, k)) }
+        arrays.append(("metaGradients", z, k))
+        arrays.append(("weightTangents", xw, k * n))
+        if usesXm { arrays.append(("momentTangents", xm, k * n)) }
+        if usesXv { arrays.append(("secondMomentTangents", xv, k * n)) }
+        arrays += [("y", y, k * k), ("yMomentum", yM, k * k), ("ySecondMoment", yV, k * k)]
+        return arrays
     }
 
-    public func exportState() -> State {
-        var arrays: [String: [Float]] = [:]
-        for (name, p, count) in namedBuffers { arrays[name] = Array(UnsafeBufferPointer(start: p, count: count)) }
-        return State(configuration: configuration, approximation: approximation, tensors: tensors,
-                     totalSteps: totalSteps, stepsTaken: stepsTaken, divergedAtStep: divergedAtStep,
-                     divergenceReason: divergenceReason, productsEvaluated: productsEvaluated, basePower: basePower,
-                     metaPower: metaPower, arrays: arrays)
+    /// A copy of the complete optimizer state (the weights belong to the caller).
+    public func exportState() -> OptimizerState {
+        OptimizerState(
+            method: stateMethod, stepsTaken: stepsTaken, divergedAtStep: divergedAtStep,
+            divergenceReason: divergenceReason,
+            arrays: namedBuffers.map { NamedArray(name: $0.0, values: Array(UnsafeBufferPointer(start: $0.1, count: $0.2))) },
+            scalars: ["basePower": basePowers.normalizer, "baseMomentumPower": basePowers.momentum,
+                      "metaPower": metaPowers.normalizer, "metaMomentumPower": metaPowers.momentum,
+                      "productsEvaluated": Double(productsEvaluated)])
     }
 
     /// Replaces the state with `state` (from ``exportState()`` of an optimizer with the same tensors, resolved
-    /// configuration, approximation and planned steps). Throws and changes nothing when it does not fit.
-    public func restore(_ state: State) throws {
-        func mismatch(_ field: String, _ expected: String, _ found: String) -> OptimizerError {
-            .stateMismatch(field: field, expected: expected, found: found)
+    /// configuration, approximation and planned steps). Continuing afterwards is bit-identical. Throws
+    /// ``OptimizerError/stateMismatch(field:expected:found:)`` and changes nothing when it does not fit.
+    public func restore(_ state: OptimizerState) throws {
+        try state.validate(against: exportState())
+        guard state[array: "logStepSizes"].allSatisfy({ $0.isFinite && stepSizeFromLog($0).isFinite }) else {
+            throw OptimizerError.stateMismatch(field: "logStepSizes", expected: "finite values with finite exp",
+                                               found: "a non-finite value")
         }
-        guard state.schema == 1 else { throw mismatch("schema", "1", "\(state.schema)") }
-        guard state.tensors == tensors else { throw mismatch("tensors", "the optimizer's tensors", "different tensors") }
-        guard state.configuration.resolved() == configuration else {
-            throw mismatch("configuration", "the optimizer's resolved configuration", "a different configuration")
+        for (name, power) in state.scalars where name.hasSuffix("Power") && !(power.isFinite && power >= 0 && power <= 1) {
+            throw OptimizerError.stateMismatch(field: name, expected: "a value in [0, 1]", found: "\(power)")
         }
-        guard state.approximation == approximation else {
-            throw mismatch("approximation", approximation.rawValue, state.approximation.rawValue)
+        let products = state.scalars["productsEvaluated"]!
+        guard products.isFinite, products >= 0, products == products.rounded(), products < 0x1p53 else {
+            throw OptimizerError.stateMismatch(field: "productsEvaluated", expected: "a whole number >= 0",
+                                               found: "\(products)")
         }
-        guard state.totalSteps == totalSteps else { throw mismatch("totalSteps", "\(totalSteps)", "\(state.totalSteps)") }
-        guard state.stepsTaken >= 0 else { throw mismatch("stepsTaken", ">= 0", "\(state.stepsTaken)") }
-        for (name, _, count) in namedBuffers where state.arrays[name]?.count != count {
-            throw mismatch(name, "\(count) values", "\(state.arrays[name]?.count ?? 0) values")
-        }
-        guard state.arrays["logStepSizes"]!.allSatisfy({ $0.isFinite && stepSizeFromLog($0).isFinite }) else {
-            throw mismatch("logStepSizes", "finite values with finite exp", "a non-finite value")
-        }
-        for power in [state.basePower, state.metaPower] where !(power.isFinite && power >= 0 && power <= 1) {
-            throw mismatch("powers", "values in [0, 1]", "\(power)")
-        }
-        for (name, p, count) in namedBuffers where count > 0 {
-            state.arrays[name]!.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: count) }
+        for ((_, buffer, _), array) in zip(namedBuffers, state.arrays) where !array.values.isEmpty {
+            array.values.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: $0.count) }
         }
         for j in 0 ..< groupCount { alpha[j] = stepSizeFromLog(beta[j]) }
-        basePower = state.basePower
-        metaPower = state.metaPower
+        basePowers.normalizer = state.scalars["basePower"]!
+        basePowers.momentum = state.scalars["baseMomentumPower"]!
+        metaPowers.normalizer = state.scalars["metaPower"]!
+        metaPowers.momentum = state.scalars["metaMomentumPower"]!
         stepsTaken = state.stepsTaken
         divergedAtStep = state.divergedAtStep
         divergenceReason = state.divergenceReason
-        productsEvaluated = state.productsEvaluated
+        productsEvaluated = Int(products)
     }
 }

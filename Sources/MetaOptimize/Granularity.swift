@@ -1,8 +1,10 @@
+import RuleKernels
+
 /// Which weights share one log step size β (spec §5). N = number of parameter tensors, in canonical order.
 ///
 /// Text form (also the Codable form): `scalar`, `layerwise`, `nodewise`, `weightwise`, `last-layer-and-others`,
 /// `blocks:6,2`.
-public enum Granularity: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
+public enum Granularity: TextCodable, Sendable, Equatable, Hashable {
     /// One β for the whole model.
     case scalar
     /// One β per parameter tensor (a layer's weight and bias have separate β's): N groups.
@@ -57,17 +59,6 @@ public enum Granularity: Codable, Sendable, Equatable, Hashable, CustomStringCon
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch let error as OptimizerError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// A reporting unit for step sizes: what a result file gets one column (or one summary) for.
@@ -81,13 +72,6 @@ public struct StepSizeBlock: Codable, Sendable, Equatable {
     public var tensorNames: [String]
     /// Indices of this block's β entries (step-size groups).
     public var groups: Range<Int>
-}
-
-/// A contiguous run of weights in the flat buffer that shares one β.
-struct Segment: Equatable {
-    var offset: Int
-    var count: Int
-    var group: Int
 }
 
 /// How the flat parameter buffer maps to step-size groups.

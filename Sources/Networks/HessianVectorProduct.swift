@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SIMDSupport
 
 /// Exact Hessian-vector products H·V of the mean softmax cross-entropy loss of a ``Network``'s last
 /// `trainStep`, by Pearlmutter's R-operator: one R-forward pass (the directional derivative of every activation
