@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Bench
+import MetaOptimize
 
 // --hessian exact through the runner: the trace's meta_gradient is d(pre-update loss)/dβ (central differences of
 // two --meta fixed runs on the same samples), checkpoints resume bit-identically, bad settings are one line.
@@ -92,6 +93,38 @@ struct ExactHessianRunTests {
         }
         let exact = try result("exact"), free = try result("free")
         #expect(!exact.diverged && exact.steps == 120)
+        #expect(exact.finalLogStepSizes != free.finalLogStepSizes)
+    }
+
+    @Test("--hessian exact at batch 1: the factored hand-over (runner's outer products, materialised by the Optimizer default) writes result.json, curve and trace bit-identical to the dense hand-over, and the trace has MetaOptimize's columns")
+    func factoredBatchOneEqualsDense() throws {
+        let c = smallConfiguration {
+            $0.model = "mlp:16,8"; $0.hessian = "exact"; $0.base = "adamw"; $0.meta = "adam"; $0.metaStepSize = 1e-2
+        }
+        var outputs: [[String]] = []
+        for fused in [true, false] {
+            let dir = temporaryDirectory("exactfused\(fused)")
+            var options = RunOptions(outDirectory: dir, tracePath: dir + "/trace.csv")
+            options.fusedBatchOne = fused
+            let run = try Run(ValidatedConfiguration(c), train: learnableDataset(count: 60, size: 8), test: nil,
+                              options: options)
+            #expect(run.optimizer is ExactHessianMetaOptimizer)
+            _ = try #require(try run.run(options: options))
+            outputs.append([withoutWallClock(read(dir + "/result.json")), read(dir + "/curve.csv"), read(dir + "/trace.csv")])
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0][2].hasPrefix("step,task,sample_index,label,loss,correct,log_step_size,meta_gradient\n"))
+    }
+
+    @Test("--hessian exact --base adagrad runs to the end and differs from free (its tangent is used)")
+    func adagradBase() throws {
+        func result(_ hessian: String) throws -> RunResult {
+            try #require(try makeRun(smallConfiguration {
+                $0.hessian = hessian; $0.base = "adagrad"; $0.alpha0 = 1e-2; $0.meta = "sgd"; $0.metaStepSize = 1e-2
+            }).run(options: RunOptions()))
+        }
+        let exact = try result("exact"), free = try result("free")
+        #expect(!exact.diverged && exact.steps == free.steps)
         #expect(exact.finalLogStepSizes != free.finalLogStepSizes)
     }
 

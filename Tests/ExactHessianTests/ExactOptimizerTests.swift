@@ -133,6 +133,28 @@ struct ExactOptimizerTests {
         #expect(throws: OptimizerError.self) { try other.restore(c.exportState()) }
     }
 
+    @Test("the exact optimizer reports MetaOptimize's step-size columns: trace β then z (scalar and blocks), state method names the exact trace",
+          arguments: [Granularity.scalar, .lastLayerAndOthers])
+    func reportsMetaOptimizeColumns(_ granularity: Granularity) throws {
+        let harness = try HessianHarness(try goldenNetwork("mlp"))
+        let config = OptimizerConfiguration(base: .sgd, alpha0: 0.1, meta: .sgd, metaStepSize: 1e-2, gamma: 0.99,
+                                            granularity: granularity)
+        let e = try ExactHessianMetaOptimizer(tensors: harness.tensors, configuration: config, totalSteps: 4,
+                                              oracle: harness.oracle)
+        let f = try MetaOptimizer(tensors: harness.tensors, configuration: config, totalSteps: 4)
+        #expect(e.stepSizeReport == f.stepSizeReport)
+        let k = e.groupCount
+        #expect(e.stepSizeReport.traceColumns.suffix(k) == (k == 1 ? ["meta_gradient"] : (0..<k).map { "meta_gradient_\($0)" }))
+        let x = goldenSample(0)
+        let loss = harness.trainStep(x, [goldenLabel(x)])
+        let before = e.logStepSizes
+        e.step(weights: harness.network.parameters, gradients: UnsafeBufferPointer(harness.network.gradients), loss: loss)
+        var values = [Double](repeating: .nan, count: 2 * k)
+        values.withUnsafeMutableBufferPointer { e.traceStepSizes(into: $0) }
+        #expect(values == before.map(Double.init) + e.metaGradients.map(Double.init))
+        #expect(e.exportState().method.hasPrefix("metaoptimize-exact-hessian ") && f.exportState().method != e.exportState().method)
+    }
+
     @Test("Adagrad tangent (derived like RMSProp's): z_t = d f_t/dβ on a quadratic stream, vs central differences")
     func adagradTangentIsTheDerivative() {
         // f_t(w) = ½ (w − c_t)ᵀ A (w − c_t) with a fixed symmetric positive definite A, n = 8, 30 steps, constant β.
