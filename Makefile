@@ -6,10 +6,11 @@ RELEASE_BIN := .build/release
 MOBENCH := $(RELEASE_BIN)/mobench
 OUT ?= results
 
-.PHONY: help deps test-deps build release test benchmark perf perf-pytorch perf-baseline machine data-benchmark nightly nightly-baseline paper plasticity clean
+.PHONY: help deps test-deps build release test benchmark hessian perf perf-pytorch perf-baseline machine data-benchmark nightly nightly-baseline paper plasticity clean
 
 help:
 	@echo "make benchmark        run the default suite on data/fashion-mnist, print the table, write figures to $(OUT)/benchmark"
+	@echo "make hessian          Hessian-free vs exact-Hessian MetaOptimize suite (docs/hessian.md)"
 	@echo "make test             build and run every test"
 	@echo "make perf             throughput benchmarks (steps/s, allocations per step) vs the committed baseline"
 	@echo "make perf-pytorch     the same batch-1 cases in PyTorch (AdamW, SGD, our MetaOptimize transcription), ratios"
@@ -79,6 +80,11 @@ test: deps test-deps
 benchmark: release
 	$(MOBENCH) suite Benchmarks/suites/default.json --out $(OUT)/benchmark --jobs $(JOBS)
 	@echo "report: $(OUT)/benchmark/summary.html (open in a browser); table: $(OUT)/benchmark/summary.md; figures: $(OUT)/benchmark/figures/*.svg"
+
+# Hessian-free vs exact-Hessian MetaOptimize (docs/hessian.md): 144 runs, about 10-15 minutes on 2 cores.
+hessian: release
+	$(MOBENCH) suite Benchmarks/suites/hessian.json --out $(OUT)/hessian --jobs $(JOBS)
+	@echo "figures: $(OUT)/hessian/figures/*.svg; table: $(OUT)/hessian/summary.md"
 
 # Nightly regression check against the committed baseline (exit 1 on a regression).
 nightly: release

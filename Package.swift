@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
+        .testTarget(name: "ExactHessianTests", dependencies: ["Networks", "MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports", "Diagnostics", "Networks", "Streams"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks"]),

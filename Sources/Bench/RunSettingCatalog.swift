@@ -136,6 +136,13 @@ public struct RunSettingCatalog: Sendable {
                                         "Which weights share one β: scalar, layerwise, nodewise, weightwise, last-layer-and-others, blocks:N,N,… (counts of consecutive parameter tensors, summing to the model's tensor count)",
                                         binding: .parsed(\.granularity, Granularity.init(parsing:)))
 
+    public let hessian = RunSetting("hessian", "free", Section.meta,
+                                    "MetaOptimize trace: free (Hessian-free, the paper's) or exact (all Hessian terms; one Hessian-vector product per step size per step; scalar and block granularities). Lion's Hessian-free trace is already exact",
+                                    range: .choices(HessianMode.allCases.map(\.rawValue)))
+    public let approximation = RunSetting("approximation", "2x2", Section.meta,
+                                          "Exact trace's meta block: 2x2 (paper Algorithm 2) or l (L-approximation, Y = I); ignored with hessian free",
+                                          range: .choices(HessianApproximation.allCases.map(\.rawValue)))
+
     // Measurement
     public let logEvery = RunSetting("log_every", 100, Section.measurement, "Curve bin width in optimizer steps",
                                      range: .positive)

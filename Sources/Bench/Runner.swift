@@ -55,6 +55,8 @@ public final class Run {
     public let network: Network
     /// The method (`--optimizer`), seen only through the ``Optimizer`` interface.
     public let optimizer: any Optimizer
+    /// The current step's batch, for optimizers that take Hessian-vector products (``OptimizerContext``).
+    let hessianBatch = HessianBatch()
     /// Optimizer steps of the whole run: tasks × taskLength / batchSize.
     public let totalSteps: Int
     /// How the optimizer reports its step sizes (curve, trace and result columns).
@@ -105,7 +107,7 @@ public final class Run {
         let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
         optimizer = try validated.optimizerKind.make(OptimizerContext(
             tensors: tensors, configuration: validated, totalSteps: totalSteps,
-            diagonalHessian: network.diagonalHessian?.baseAddress))
+            diagonalHessian: network.diagonalHessian?.baseAddress, network: network, hessianBatch: hessianBatch))
     }
 
     /// Runs to the end (or until `shouldStop` returns true: then a checkpoint is written when enabled and nil is
@@ -182,6 +184,8 @@ public final class Run {
             let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
                                          batchSize: batch, weightGradients: outerProducts == nil ? .dense : .outerProducts)
             diagnostics?.afterBackward(network)
+            hessianBatch.inputs = UnsafeBufferPointer(inputs)
+            hessianBatch.batchSize = batch
             let updated: Bool
             if let outerProducts {
                 // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.

@@ -21,6 +21,9 @@ public struct ValidatedConfiguration: Sendable {
     public let diagnostics: DiagnosticsMode
     /// Whether UPGD's per-sample plasticity is measured (`--plasticity on`).
     public let measuresPlasticity: Bool
+    /// MetaOptimize's trace (`hessian`) and the exact trace's meta block (`approximation`).
+    public let hessian: HessianMode
+    public let approximation: HessianApproximation
 
     public init(_ configuration: RunConfiguration) throws {
         var c = configuration
@@ -62,6 +65,12 @@ public struct ValidatedConfiguration: Sendable {
         }
         if o.meta == .idbd && model != .linear {
             throw SettingError.invalid("--meta idbd needs --model linear (IDBD uses the linear model's diagonal Hessian)")
+        }
+        do {
+            hessian = try HessianMode(parsing: c.hessian)
+            approximation = try HessianApproximation(parsing: c.approximation)
+        } catch let error as OptimizerError {
+            throw SettingError.invalid(error.description)
         }
         let resolved = o.resolved()
         optimizer = resolved
