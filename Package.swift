@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Networks", targets: ["Networks"]),
         .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Competitors", targets: ["Competitors"]),
         .library(name: "Bench", targets: ["Bench"]),
         .executable(name: "mobench", targets: ["mobench"]),
     ],
@@ -33,6 +34,9 @@ let package = Package(
         .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
         .target(name: "Networks", swiftSettings: kernelSettings),
         .target(name: "MetaOptimize", swiftSettings: kernelSettings),
+        // The learning-rate-free competitors (Prodigy, D-Adaptation, DoG, schedule-free, Mechanic, COCOB, KT).
+        .target(name: "Competitors", dependencies: ["MetaOptimize", "Settings", "SIMDSupport"],
+                swiftSettings: kernelSettings),
         .target(name: "Reports"),
         .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports"]),
         .executableTarget(
@@ -51,6 +55,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "CompetitorsTests", dependencies: ["Competitors", "MetaOptimize"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
     ],
     swiftLanguageModes: [.v6]

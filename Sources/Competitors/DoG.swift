@@ -1,0 +1,131 @@
+import Foundation
+import MetaOptimize
+import SIMDSupport
+
+/// DoG and LDoG (Ivgi, Hinder & Carmon, ICML 2023, arXiv 2302.12022) as `dog-optimizer` 1.0.3 computes them
+/// (spec §3): SGD with η = lr·r̄/√G, r̄ the largest distance from the initial weights, G the sum of squared gradient
+/// norms. DoG treats all tensors as one vector (one group); LDoG gives every tensor its own r̄, G, η.
+/// Logged step size: η used (DoG: also r̄; LDoG: one η per tensor).
+final class DoG: Competitor {
+    let tensors: [TensorDescriptor]
+    let spans: [TensorSpan]
+    let settings: CompetitorSettings
+    let layerwise: Bool
+    var book = StepBookkeeping()
+    let buffers: StateBuffers
+    let stepSizeReport: StepSizeReport
+
+    // State (spec §3): Float32 r̄, G, η per group (DoG: 1, LDoG: one per tensor); x0 per element (captured at the
+    // first step); the optimizer-wide "first step" flag.
+    let rbar: UnsafeMutablePointer<Float>, gsum: UnsafeMutablePointer<Float>, eta: UnsafeMutablePointer<Float>
+    let x0: UnsafeMutablePointer<Float>
+    var firstStep = true
+    /// Per-tensor scratch of the step's reductions (allocated once).
+    let distances: UnsafeMutablePointer<Float>, squares: UnsafeMutablePointer<Float>
+
+    let lr, repsRel, eps, wd: Double
+    let initEta: Double?
+
+    init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings, layerwise: Bool) {
+        self.tensors = tensors
+        self.spans = spans
+        self.layerwise = layerwise
+        settings = c
+        lr = c.lr!; eps = c.eps!; wd = c.weightDecay; initEta = c.initEta
+        repsRel = c.initEta == nil ? c.repsRel! : 0
+        let groups = layerwise ? spans.count : 1
+        let n = spans.last!.offset + spans.last!.count
+        buffers = StateBuffers([("rbar", groups), ("G", groups), ("eta", groups), ("x0", n)])
+        rbar = buffers["rbar"]; gsum = buffers["G"]; eta = buffers["eta"]; x0 = buffers["x0"]
+        distances = .allocate(capacity: spans.count)
+        squares = .allocate(capacity: spans.count)
+        if layerwise {
+            let columns = (0 ..< spans.count).map { "step_size_\($0)" }
+            stepSizeReport = StepSizeReport(groupNames: tensors.map(\.name), curveColumns: columns, traceColumns: columns)
+        } else {
+            stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
+                                            traceColumns: ["step_size", "rbar"])
+        }
+    }
+
+    deinit {
+        distances.deallocate()
+        squares.deallocate()
+    }
+
+    var identity: String { identityText(layerwise ? "ldog" : "dog", settings, tensors) }
+    var summary: String {
+        "\(layerwise ? "LDoG" : "DoG") (dog-optimizer 1.0.3): lr = \(lr), reps_rel = \(repsRel), weight_decay = \(wd)"
+    }
+
+    var scalarState: [String: Double] { ["first_step": firstStep ? 1 : 0] }
+    func loadScalars(_ x: [String: Double]) { firstStep = scalar(x, "first_step") != 0 }
+
+    func traceValue(_ c: Int) -> Double { layerwise || c == 0 ? Double(eta[c]) : Double(rbar[0]) }
+    func curveValue(_ c: Int) -> Double { Double(eta[c]) }
+
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+        let wdF = Float(wd)
+        let decay = wd > 0
+        // Reductions per tensor: ‖x − x0‖ (‖x0‖ at the first step) and ‖g‖² of the (decayed) gradient.
+        for (t, span) in spans.enumerated() {
+            let gp = g + span.offset, wp = w + span.offset, xp = x0 + span.offset
+            if firstStep { copyFloats(xp, wp, span.count) }
+            var dist = V8(), sq = V8()
+            forChunks(span.count) { i, n in
+                let wv = ld(wp, i, n)
+                var gv = ld(gp, i, n)
+                if decay { gv = gv + splat(wdF) * wv }
+                let delta = firstStep ? wv : wv - ld(xp, i, n)
+                dist = dist.addingProduct(delta, delta)
+                sq = sq.addingProduct(gv, gv)
+            }
+            distances[t] = horizontalSum(dist).squareRoot()
+            squares[t] = horizontalSum(sq)
+        }
+        let repsF = Float(repsRel), epsF = Float(eps), lrF = Float(lr)
+        if layerwise {
+            for t in 0 ..< spans.count {
+                if firstStep {
+                    rbar[t] = repsF * (1 + distances[t])
+                    gsum[t] = squares[t] + epsF
+                } else {
+                    rbar[t] = max(rbar[t], distances[t])
+                    gsum[t] += squares[t]
+                }
+                eta[t] = lrF * rbar[t] / gsum[t].squareRoot()
+            }
+        } else {
+            var norm2: Float = 0, total: Float = 0
+            for t in 0 ..< spans.count {
+                norm2 += distances[t] * distances[t]
+                total += squares[t]
+            }
+            let norm = norm2.squareRoot()
+            if firstStep {
+                rbar[0] = repsF * (1 + norm)
+                gsum[0] = total + epsF
+            } else {
+                rbar[0] = max(rbar[0], norm)
+                gsum[0] += total
+            }
+            eta[0] = lrF * rbar[0] / gsum[0].squareRoot()
+        }
+        if firstStep, let initEta {
+            for j in 0 ..< (layerwise ? spans.count : 1) { eta[j] = Float(initEta) }
+        }
+        for (t, span) in spans.enumerated() {
+            let gp = g + span.offset, wp = w + span.offset
+            let step = -eta[layerwise ? t : 0]
+            forChunks(span.count) { i, n in
+                let wv = ld(wp, i, n)
+                var gv = ld(gp, i, n)
+                if decay { gv = gv + splat(wdF) * wv }
+                st(wp, i, n, wv + splat(step) * gv)
+            }
+        }
+        firstStep = false
+        for j in 0 ..< (layerwise ? spans.count : 1) where !eta[j].isFinite { return .nonFiniteStepSize }
+        return nil
+    }
+}

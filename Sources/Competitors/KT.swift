@@ -1,0 +1,69 @@
+import Foundation
+import MetaOptimize
+import SIMDSupport
+
+/// Krichevsky–Trofimov coin betting (Orabona & Pál, NeurIPS 2016, arXiv 1602.04128) as `parameterfree` 0.0.1
+/// `KT` computes it (spec §6.2): w = x0 + θ·W/t with one global wealth W. Logged step size: W/t used; also W.
+final class KT: Competitor {
+    let tensors: [TensorDescriptor]
+    let spans: [TensorSpan]
+    let settings: CompetitorSettings
+    var book = StepBookkeeping()
+    let buffers: StateBuffers
+    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
+                                        traceColumns: ["step_size", "wealth"])
+
+    // State (spec §6.2): global doubles W (wealth) and t; per element, Float32: x0 (first step), θ.
+    var wealth: Double, t = 1.0, k = 0.0
+    let x0: UnsafeMutablePointer<Float>, theta: UnsafeMutablePointer<Float>
+
+    let initialWealth, wd: Double
+
+    init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
+        self.tensors = tensors
+        self.spans = spans
+        settings = c
+        initialWealth = c.initialWealth!; wd = c.weightDecay
+        wealth = initialWealth
+        let n = spans.last!.offset + spans.last!.count
+        buffers = StateBuffers([("x0", n), ("theta", n)])
+        x0 = buffers["x0"]; theta = buffers["theta"]
+    }
+
+    var identity: String { identityText("kt", settings, tensors) }
+    var summary: String { "KT (parameterfree 0.0.1): initial wealth = \(initialWealth), weight_decay = \(wd)" }
+
+    var scalarState: [String: Double] { ["wealth": wealth, "t": t, "k": k] }
+    func loadScalars(_ x: [String: Double]) { wealth = scalar(x, "wealth"); t = scalar(x, "t"); k = scalar(x, "k") }
+
+    /// W/t of the last step (before any step: w/2, what the first step uses).
+    func traceValue(_ c: Int) -> Double { c == 0 ? (k == 0 ? wealth / (t + 1) : wealth / t) : wealth }
+    func curveValue(_ c: Int) -> Double { traceValue(0) }
+
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+        let n = parameterCount
+        if k == 0 { copyFloats(x0, w, n) }
+        var gain = 0.0
+        for span in spans {
+            let o = span.offset
+            var acc = V8()
+            forChunks(span.count) { i, lanes in
+                acc = acc.addingProduct(ld(x0, o + i, lanes) - ld(w, o + i, lanes), ld(g, o + i, lanes))
+            }
+            gain += Double(horizontalSum(acc))
+        }
+        wealth += gain
+        t += 1
+        let scale = Float(wealth / t), wdF = Float(wd), decay = wd > 0
+        forChunks(n) { i, lanes in
+            var gv = ld(g, i, lanes)
+            let p = ld(w, i, lanes)
+            if decay { gv = gv + splat(wdF) * p }
+            let th = ld(theta, i, lanes) - gv
+            st(theta, i, lanes, th)
+            st(w, i, lanes, ld(x0, i, lanes) + th * splat(scale))
+        }
+        k += 1
+        return wealth.isFinite ? nil : .nonFiniteStepSize
+    }
+}
