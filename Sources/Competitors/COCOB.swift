@@ -54,7 +54,10 @@ final class COCOB: Competitor {
         for span in spans {
             let o = span.offset
             var sum = V8(), high = V8(repeating: -.infinity)
-            forChunks(span.count) { i, lanes in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let lanes = Swift.min(8, countI - i)
                 let j = o + i
                 let p = ld(w, j, lanes), start = ld(x0, j, lanes)
                 var gv = ld(g, j, lanes)
@@ -74,6 +77,7 @@ final class COCOB: Competitor {
                 let rate = (rl / den).replacing(with: 0, where: laneMask(lanes) .== 0)
                 sum += rate
                 high = max8(high, rate.replacing(with: -.infinity, where: laneMask(lanes) .== 0))
+                i += 8
             }
             rateSum += Double(horizontalSum(sum))
             highest = max(highest, high.max())

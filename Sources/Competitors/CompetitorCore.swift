@@ -214,7 +214,7 @@ func laneMask(_ n: Int) -> V8 {
 func abs8(_ x: V8) -> V8 { x.replacing(with: -x, where: x .< 0) }
 
 @inline(__always)
-func max8(_ a: V8, _ b: V8) -> V8 { pointwiseMax(a, b) }
+func max8(_ a: V8, _ b: V8) -> V8 { a.replacing(with: b, where: b .> a) }
 
 /// PyTorch's `lerp(a, b, w)` in Float32: `a + w·(b − a)` for |w| < 0.5, else `b − (b − a)·(1 − w)`.
 @inline(__always)

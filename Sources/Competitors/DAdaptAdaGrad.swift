@@ -56,7 +56,10 @@ final class DAdaptAdaGrad: Competitor {
             let gp = g + span.offset, wp = w + span.offset, ap = alpha + span.offset, sp = sk + span.offset
             if k == 0 { copyFloats(x0 + span.offset, wp, span.count) }
             var oldW = V8(), oldL = V8(), newW = V8(), newL = V8(), gq = V8()
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 var gv = ld(gp, i, n)
                 if wd != 0 { gv = gv + splat(wdF) * ld(wp, i, n) }
                 let sOld = ld(sp, i, n)
@@ -72,6 +75,7 @@ final class DAdaptAdaGrad: Competitor {
                 st(sp, i, n, sv)
                 newW += sv * sv / root
                 newL += abs8(sv)
+                i += 8
             }
             g2 += Double(horizontalSum(gq))
             weightedChange += Double(horizontalSum(newW)) - Double(horizontalSum(oldW))
@@ -88,9 +92,13 @@ final class DAdaptAdaGrad: Competitor {
         let mu = Float(momentum), ck = Float(1 - momentum)
         for span in spans {
             let wp = w + span.offset, ap = alpha + span.offset, sp = sk + span.offset, xp = x0 + span.offset
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 let zv = ld(xp, i, n) - ld(sp, i, n) / (squareRoot8(ld(ap, i, n)) + splat(epsF))
                 st(wp, i, n, momentum == 0 ? zv : ld(wp, i, n) * splat(mu) + splat(ck) * zv)
+                i += 8
             }
         }
         k += 1

@@ -62,7 +62,10 @@ final class DAdaptAdam: Competitor {
             let gp = g + span.offset, wp = w + span.offset
             let sp = s + span.offset, mp = m + span.offset, vp = v + span.offset
             var dotAcc = V8(), l1 = V8()
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 var gv = ld(gp, i, n)
                 if coupled { gv = gv + splat(wdF) * ld(wp, i, n) }
                 let vOld = ld(vp, i, n), sOld = ld(sp, i, n)
@@ -72,6 +75,7 @@ final class DAdaptAdam: Competitor {
                 let sv = sOld * splat(r2F) + splat(sScale) * gv
                 st(sp, i, n, sv)
                 l1 += abs8(sv)
+                i += 8
             }
             accumulated += layerScale * dlr * Double(horizontalSum(dotAcc))
             l1Sum += layerScale * Double(horizontalSum(l1))
@@ -86,11 +90,15 @@ final class DAdaptAdam: Competitor {
         let decayScale = Float(-wd * dlr)
         for span in spans {
             let wp = w + span.offset, mp = m + span.offset, vp = v + span.offset
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 let denom = squareRoot8(ld(vp, i, n)) + splat(epsF)
                 var wv = ld(wp, i, n)
                 if decoupled { wv = wv + splat(decayScale) * wv }
                 st(wp, i, n, wv - ld(mp, i, n) / denom)
+                i += 8
             }
         }
         k += 1

@@ -55,7 +55,10 @@ final class DAdaptLion: Competitor {
         for span in spans {
             let gp = g + span.offset, wp = w + span.offset, mp = m + span.offset, sp = s + span.offset
             var dotAcc = V8(), l1 = V8()
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 let gv = ld(gp, i, n), mOld = ld(mp, i, n), sOld = ld(sp, i, n)
                 let u = sign8(mOld * splat(b1) + splat(c1) * gv)
                 st(wp, i, n, ld(wp, i, n) * splat(shrink) - splat(dlrF) * u)
@@ -64,6 +67,7 @@ final class DAdaptLion: Competitor {
                 let sv = sOld * splat(r2F) + splat(sScale) * u
                 st(sp, i, n, sv)
                 l1 += abs8(sv)
+                i += 8
             }
             accumulated += dlr * Double(horizontalSum(dotAcc))
             l1Sum += Double(horizontalSum(l1))

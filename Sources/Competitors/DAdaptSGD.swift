@@ -66,7 +66,10 @@ final class DAdaptSGD: Competitor {
                 copyFloats(z + span.offset, wp, span.count)
             }
             var dotAcc = V8(), sq = V8()
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 var gv = ld(gp, i, n)
                 if wd != 0 { gv = gv + splat(wdF) * ld(wp, i, n) }
                 let sOld = ld(sp, i, n)
@@ -74,6 +77,7 @@ final class DAdaptSGD: Competitor {
                 let sv = sOld + splat(dlrF) * gv
                 st(sp, i, n, sv)
                 sq = sq.addingProduct(sv, sv)
+                i += 8
             }
             numeratorNew += dlr * Double(horizontalSum(dotAcc))
             squares += Double(horizontalSum(sq))
@@ -87,10 +91,14 @@ final class DAdaptSGD: Competitor {
         let mu = Float(momentum), ck = Float(1 - momentum)
         for span in spans {
             let wp = w + span.offset, sp = s + span.offset, xp = x0 + span.offset, zp = z + span.offset
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 let zv = ld(xp, i, n) - ld(sp, i, n)
                 st(zp, i, n, zv)
                 st(wp, i, n, ld(wp, i, n) * splat(mu) + splat(ck) * zv)
+                i += 8
             }
         }
         k += 1

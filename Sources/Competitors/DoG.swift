@@ -72,13 +72,17 @@ final class DoG: Competitor {
             let gp = g + span.offset, wp = w + span.offset, xp = x0 + span.offset
             if firstStep { copyFloats(xp, wp, span.count) }
             var dist = V8(), sq = V8()
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 let wv = ld(wp, i, n)
                 var gv = ld(gp, i, n)
                 if decay { gv = gv + splat(wdF) * wv }
                 let delta = firstStep ? wv : wv - ld(xp, i, n)
                 dist = dist.addingProduct(delta, delta)
                 sq = sq.addingProduct(gv, gv)
+                i += 8
             }
             distances[t] = horizontalSum(dist).squareRoot()
             squares[t] = horizontalSum(sq)
@@ -117,11 +121,15 @@ final class DoG: Competitor {
         for (t, span) in spans.enumerated() {
             let gp = g + span.offset, wp = w + span.offset
             let step = -eta[layerwise ? t : 0]
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 let wv = ld(wp, i, n)
                 var gv = ld(gp, i, n)
                 if decay { gv = gv + splat(wdF) * wv }
                 st(wp, i, n, wv + splat(step) * gv)
+                i += 8
             }
         }
         firstStep = false

@@ -47,21 +47,29 @@ final class KT: Competitor {
         for span in spans {
             let o = span.offset
             var acc = V8()
-            forChunks(span.count) { i, lanes in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let lanes = Swift.min(8, countI - i)
                 acc = acc.addingProduct(ld(x0, o + i, lanes) - ld(w, o + i, lanes), ld(g, o + i, lanes))
+                i += 8
             }
             gain += Double(horizontalSum(acc))
         }
         wealth += gain
         t += 1
         let scale = Float(wealth / t), wdF = Float(wd), decay = wd > 0
-        forChunks(n) { i, lanes in
+        var i = 0
+        let countI = n
+        while i < countI {
+            let lanes = Swift.min(8, countI - i)
             var gv = ld(g, i, lanes)
             let p = ld(w, i, lanes)
             if decay { gv = gv + splat(wdF) * p }
             let th = ld(theta, i, lanes) - gv
             st(theta, i, lanes, th)
             st(w, i, lanes, ld(x0, i, lanes) + th * splat(scale))
+            i += 8
         }
         k += 1
         return wealth.isFinite ? nil : .nonFiniteStepSize

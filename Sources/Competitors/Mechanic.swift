@@ -105,7 +105,10 @@ final class Mechanic: Competitor {
         let mu = Float(momentum), firstStep = k == 0
         let base = self.base, storeDelta = self.storeDelta, decay = wd != 0
         var nx2 = V8(), ng2 = V8(), hg = V8(), hx = V8()
-        forChunks(n) { i, lanes in
+        var i = 0
+        let countI = n
+        while i < countI {
+            let lanes = Swift.min(8, countI - i)
             let x = ld(w, i, lanes), gv = ld(g, i, lanes)
             var x1: V8
             switch base {
@@ -133,6 +136,7 @@ final class Mechanic: Competitor {
             hg = hg.addingProduct(dv, gv)
             hx = hx.addingProduct(dv, x1)
             st(delta, i, lanes, dv + (x1 - x))
+            i += 8
         }
         let nx = horizontalSum(nx2).squareRoot(), ng = horizontalSum(ng2).squareRoot()
         let coefficient = Float(sDecay) * oldScale * (ng / (nx + tunerEps))
@@ -146,7 +150,12 @@ final class Mechanic: Competitor {
             ts[j] = (tm[j] * sInitF / count + tr[j]) / (tv[j].squareRoot() + tunerEps)
         }
         let newScale = splat(max(scale, 0))
-        forChunks(n) { i, lanes in st(w, i, lanes, ld(ref, i, lanes) + ld(delta, i, lanes) * newScale) }
+        var e = 0
+        while e < n {
+            let lanes = Swift.min(8, n - e)
+            st(w, e, lanes, ld(ref, e, lanes) + ld(delta, e, lanes) * newScale)
+            e += 8
+        }
         k += 1
         return scale.isFinite ? nil : .nonFiniteStepSize
     }

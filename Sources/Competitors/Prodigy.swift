@@ -84,7 +84,10 @@ final class Prodigy: Competitor {
             if sliceP == 1 {
                 if first { copyFloats(p0p, wp, span.count) }
                 var dotAcc = V8(), l1 = V8()
-                forChunks(span.count) { i, n in
+                var i = 0
+                let countI = span.count
+                while i < countI {
+                    let n = Swift.min(8, countI - i)
                     let wv = ld(wp, i, n)
                     var gv = ld(gp, i, n)
                     if coupled { gv = gv + splat(wdF) * wv }
@@ -94,15 +97,20 @@ final class Prodigy: Competitor {
                     let sv = ld(sp, i, n) * splat(b3) + splat(sScale) * gv
                     st(sp, i, n, sv)
                     l1 += abs8(sv)
+                    i += 8
                 }
                 numeratorNew += (d / d0) * dlr * Double(horizontalSum(dotAcc))
                 denominator += Double(horizontalSum(l1))
             } else {
-                forChunks(span.count) { i, n in
+                var i = 0
+                let countI = span.count
+                while i < countI {
+                    let n = Swift.min(8, countI - i)
                     var gv = ld(gp, i, n)
                     if coupled { gv = gv + splat(wdF) * ld(wp, i, n) }
                     if hasMomentum { st(mp, i, n, ld(mp, i, n) * splat(b1) + splat(mScale) * gv) }
                     st(vp, i, n, ld(vp, i, n) * splat(b2) + splat(vScale) * gv * gv)
+                    i += 8
                 }
                 var dotSum: Float = 0, l1: Float = 0
                 var j = 0, e = 0
@@ -132,7 +140,10 @@ final class Prodigy: Competitor {
         let stepScale = Float(-dlr), rawScale = Float(-dlr * d)
         for span in spans {
             let gp = g + span.offset, wp = w + span.offset, mp = m + span.offset, vp = v + span.offset
-            forChunks(span.count) { i, n in
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
                 let denom = squareRoot8(ld(vp, i, n)) + splat(epsD)
                 var wv = ld(wp, i, n)
                 if decoupled { wv = wv + splat(decayScale) * wv }
@@ -144,6 +155,7 @@ final class Prodigy: Competitor {
                     wv = wv + splat(rawScale) * gv / denom
                 }
                 st(wp, i, n, wv)
+                i += 8
             }
         }
         k += 1

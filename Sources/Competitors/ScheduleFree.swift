@@ -66,7 +66,13 @@ final class ScheduleFree: Competitor {
             return
         }
         let weight = Float(1 - 1 / beta1)
-        forChunks(parameterCount) { i, n in st(x, i, n, lerp8(ld(y, i, n), ld(z, i, n), weight)) }
+        var i = 0
+        let countI = parameterCount
+        while i < countI {
+            let n = Swift.min(8, countI - i)
+            st(x, i, n, lerp8(ld(y, i, n), ld(z, i, n), weight))
+            i += 8
+        }
     }
 
     func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
@@ -82,7 +88,10 @@ final class ScheduleFree: Competitor {
         let b2 = Float(beta2), c2 = Float(1 - beta2), bc2 = Float(biasCorrection2), epsF = Float(eps)
         let wdF = Float(wd), cF = Float(c), yScale = Float(gamma * (beta1 * (1 - c) - 1)), zScale = Float(gamma)
         let adam = self.adam, decay = wd != 0
-        forChunks(n) { i, lanes in
+        var i = 0
+        let countI = n
+        while i < countI {
+            let lanes = Swift.min(8, countI - i)
             var gv = ld(g, i, lanes)
             if adam {
                 let vv = ld(v, i, lanes) * splat(b2) + splat(c2) * gv * gv
@@ -95,6 +104,7 @@ final class ScheduleFree: Competitor {
             yv = lerp8(yv, zv, cF)
             st(w, i, lanes, yv + splat(yScale) * gv)
             st(z, i, lanes, zv - splat(zScale) * gv)
+            i += 8
         }
         lastLR = gamma
         lastC = c
