@@ -32,13 +32,19 @@ let package = Package(
         ),
         .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: kernelSettings),
         .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
-        .target(name: "Networks", swiftSettings: kernelSettings),
-        .target(name: "MetaOptimize", swiftSettings: kernelSettings),
+        // Declared-once settings: flags, JSON keys, help and README tables are generated from declarations.
+        .target(name: "Settings"),
+        // The SIMD layer shared by Networks and MetaOptimize (internal: `package` access).
+        .target(name: "SIMDSupport", swiftSettings: kernelSettings),
+        // The generic fused passes of base and meta rules (internal), specialised in each rule's file.
+        .target(name: "RuleKernels", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
+        .target(name: "Networks", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
+        .target(name: "MetaOptimize", dependencies: ["SIMDSupport", "RuleKernels"], swiftSettings: kernelSettings),
         // The learning-rate-free competitors (Prodigy, D-Adaptation, DoG, schedule-free, Mechanic, COCOB, KT).
         .target(name: "Competitors", dependencies: ["MetaOptimize", "Settings", "SIMDSupport"],
                 swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Reports"]),
+        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Competitors", "Reports"]),
         .executableTarget(
             name: "mobench",
             dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -53,7 +59,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "StreamsTests", dependencies: ["Streams"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
-        .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize"]),
+        .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "CompetitorsTests", dependencies: ["Competitors", "MetaOptimize"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),

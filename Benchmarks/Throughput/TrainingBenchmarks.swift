@@ -77,7 +77,8 @@ enum TrainingBenchmarks {
     final class Prepared {
         let trainingCase: TrainingCase
         let network: Network
-        let optimizer: MetaOptimizer
+        /// Through the interface the runner uses.
+        let optimizer: any Optimizer
         let outerProducts: [OuterProductGradient]
         let inputs: UnsafeMutableBufferPointer<Float>
         let label: UnsafeMutableBufferPointer<Int32>
@@ -89,7 +90,7 @@ enum TrainingBenchmarks {
             network = try Network(spec: c.model, input: c.input, classes: c.classes, maxBatchSize: 1)
             var generator = RandomKey.generator(seed: 0, domain: .initialisation)
             network.initialize(using: &generator)
-            outerProducts = network.outerProductGradients
+            outerProducts = network.outerProductBlocks
             let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
             optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
             size = c.input.channels * c.input.height * c.input.width

@@ -3,10 +3,11 @@ import MetaOptimize
 import Networks
 
 /// A run's complete state at a step boundary, in one safetensors file (written atomically):
-/// tensors `model.<name>` (weights) and `optimizer.<array>` (trace, moments, β, …); `__metadata__` holds
-/// `mobench_checkpoint` (format 1), the resolved `config`, `stream_fingerprint`, `step` (completed steps), the
-/// metric accumulators (`metrics`, JSON), the optimizer's scalars (`optimizer`, JSON) and `trace_bytes` (length of
-/// the partial trace at that step). Resuming restores all of it, so the finished run is bit-identical to an
+/// tensors `model.<name>` (weights) and `optimizer.<array>` (every array of the optimizer's exported
+/// ``OptimizerState``, under the names the optimizer gives them); `__metadata__` holds `mobench_checkpoint`
+/// (format 2), the resolved `config`, `stream_fingerprint`, `step` (completed steps), the metric accumulators
+/// (`metrics`, JSON), the rest of the optimizer's state (`optimizer`, JSON: method, counters, scalars, the array
+/// names) and `trace_bytes` (length of the partial trace at that step). Resuming restores all of it, so the finished run is bit-identical to an
 /// uninterrupted one.
 enum Checkpoint {
     struct Restored {
@@ -15,30 +16,22 @@ enum Checkpoint {
         var traceBytes: UInt64
     }
 
-    static let arrayNames = ["logStepSizes", "trace", "firstMoment", "secondMoment", "metaFirstMoment",
-                             "metaSecondMoment", "metaGradients"]
-
-    static func arrays(of state: OptimizerState) -> [[Float]] {
-        [state.logStepSizes, state.trace, state.firstMoment, state.secondMoment, state.metaFirstMoment,
-         state.metaSecondMoment, state.metaGradients]
-    }
-
     static func write(to path: String, run: Run, step: Int, metrics: OnlineMetrics, traceBytes: UInt64) throws {
         var state = run.optimizer.exportState()
         var tensors: [(name: String, shape: [Int], values: [Float])] = run.network.parameterInfo.map { info in
             (name: "model.\(info.name)", shape: info.shape,
              values: Array(run.network.parameters[info.offset ..< info.offset + info.count]))
         }
-        for (name, values) in zip(arrayNames, arrays(of: state)) {
-            tensors.append((name: "optimizer.\(name)", shape: [values.count], values: values))
+        for k in state.arrays.indices {
+            tensors.append((name: "optimizer.\(state.arrays[k].name)", shape: [state.arrays[k].values.count],
+                            values: state.arrays[k].values))
+            state.arrays[k].values = []
         }
-        state.logStepSizes = []; state.trace = []; state.firstMoment = []; state.secondMoment = []
-        state.metaFirstMoment = []; state.metaSecondMoment = []; state.metaGradients = []
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let metadata = [
-            "mobench_checkpoint": "1",
+            "mobench_checkpoint": "2",
             "config": run.configuration.json(),
             "stream_fingerprint": run.stream.fingerprint,
             "step": String(step),
@@ -59,8 +52,8 @@ enum Checkpoint {
             throw OutputError.checkpoint("\(path): unreadable checkpoint: \(error)")
         }
         let m = file.metadata
-        guard m["mobench_checkpoint"] == "1" else {
-            throw OutputError.checkpoint("\(path): not a mobench checkpoint (format 1)")
+        guard m["mobench_checkpoint"] == "2" else {
+            throw OutputError.checkpoint("\(path): not a mobench checkpoint (format 2)")
         }
         guard let configText = m["config"],
               let config = try? RunConfiguration.decode(json: Data(configText.utf8), source: path),
@@ -89,16 +82,12 @@ enum Checkpoint {
             }
             for i in 0..<info.count { run.network.parameters[info.offset + i] = values[i] }
         }
-        func array(_ name: String) throws -> [Float] {
-            guard let values = byName["optimizer.\(name)"] else {
-                throw OutputError.checkpoint("\(path): checkpoint lacks optimizer.\(name)")
+        for k in state.arrays.indices {
+            guard let values = byName["optimizer.\(state.arrays[k].name)"] else {
+                throw OutputError.checkpoint("\(path): checkpoint lacks optimizer.\(state.arrays[k].name)")
             }
-            return values
+            state.arrays[k].values = values
         }
-        state.logStepSizes = try array("logStepSizes"); state.trace = try array("trace")
-        state.firstMoment = try array("firstMoment"); state.secondMoment = try array("secondMoment")
-        state.metaFirstMoment = try array("metaFirstMoment"); state.metaSecondMoment = try array("metaSecondMoment")
-        state.metaGradients = try array("metaGradients")
         do { try run.optimizer.restore(state) } catch {
             throw OutputError.checkpoint("\(path): optimizer state does not fit this run: \(error)")
         }

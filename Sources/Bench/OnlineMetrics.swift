@@ -12,7 +12,7 @@ public struct OnlineMetrics: Codable, Sendable, Equatable {
         public var onlineAccuracy: Double
         /// Correct predictions since step 1 over all samples so far.
         public var cumulativeAccuracy: Double
-        /// Step-size columns at the end of the bin (see `StepSizeColumns`).
+        /// Step-size columns at the end of the bin (the optimizer's ``StepSizeReport/curveColumns``).
         public var stepSizes: [Double]
     }
 
@@ -25,6 +25,9 @@ public struct OnlineMetrics: Codable, Sendable, Equatable {
         /// Test accuracy on the task's test samples after the task's last update (nil if not measured).
         public var testAccuracy: Double?
         public var testSamples: Int
+        /// For methods evaluated at a point other than the training point (schedule-free): the test accuracy at
+        /// the training point y (``testAccuracy`` is at the evaluation point x). Nil otherwise.
+        public var testAccuracyAtTrainingPoint: Double? = nil
 
         public var onlineLoss: Double { samples > 0 ? lossSum / Double(samples) : .nan }
         public var onlineAccuracy: Double { samples > 0 ? Double(correct) / Double(samples) : .nan }
@@ -81,9 +84,11 @@ public struct OnlineMetrics: Codable, Sendable, Equatable {
         binSamples = 0; binLossSum = 0; binCorrect = 0; binSteps = 0
     }
 
-    public mutating func setTestAccuracy(_ accuracy: Double, samples testSamples: Int, task: Int) {
+    public mutating func setTestAccuracy(_ accuracy: Double, samples testSamples: Int, task: Int,
+                                         atTrainingPoint: Double? = nil) {
         guard let index = tasks.lastIndex(where: { $0.task == task }) else { return }
         tasks[index].testAccuracy = accuracy
         tasks[index].testSamples = testSamples
+        tasks[index].testAccuracyAtTrainingPoint = atTrainingPoint
     }
 }

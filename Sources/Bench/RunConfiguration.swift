@@ -27,6 +27,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var batchSize: Int = 1
 
     // Optimizer (symbols of the spec: α0, κ, ρ, λ, c; meta η, γ, ρ̄, λ̄, c̄, κ̄)
+    /// The method (`OptimizerKind.registered`): `metaoptimize` (MetaOptimize and its fixed/scheduled baselines).
+    public var optimizer: String = "metaoptimize"
     public var base: String = "adamw"
     /// Initial step size α0 (the log step size starts at β0 = log α0, computed in Float).
     public var alpha0: Double = 1e-4
@@ -68,7 +70,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case data, split, labels, stream, tasks
         case taskLength = "task_length", classesPerTask = "classes_per_task"
         case firstTaskIdentity = "first_task_identity", augment, seed, model
-        case batchSize = "batch_size", base, alpha0
+        case batchSize = "batch_size", optimizer, base, alpha0
         case weightDecay = "weight_decay", momentum, normalizer
         case lionInterpolation = "lion_interpolation", meta
         case metaStepSize = "meta_step_size", gamma
@@ -93,6 +95,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        optimizer = try c.decodeIfPresent(String.self, forKey: .optimizer) ?? d.optimizer
         base = try c.decodeIfPresent(String.self, forKey: .base) ?? d.base
         alpha0 = try c.decodeIfPresent(Double.self, forKey: .alpha0) ?? d.alpha0
         weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? d.weightDecay
@@ -121,6 +124,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         try c.encode(taskLength, forKey: .taskLength); try c.encode(classesPerTask, forKey: .classesPerTask)
         try c.encode(firstTaskIdentity, forKey: .firstTaskIdentity); try c.encode(augment, forKey: .augment)
         try c.encode(seed, forKey: .seed); try c.encode(model, forKey: .model); try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(optimizer, forKey: .optimizer)
         try c.encode(base, forKey: .base); try c.encode(alpha0, forKey: .alpha0)
         try c.encode(weightDecay, forKey: .weightDecay); try c.encode(momentum, forKey: .momentum)
         try c.encode(normalizer, forKey: .normalizer); try c.encode(lionInterpolation, forKey: .lionInterpolation)

@@ -17,10 +17,14 @@ public struct RunResult: Codable, Sendable, Equatable {
         /// last update; nil when not measured (diverged, or no test split).
         public var testAccuracy: Double?
         public var testSamples: Int
+        /// Methods with a separate evaluation point (schedule-free): test accuracy at the training point y, while
+        /// `test_accuracy` is at the evaluation point x. Absent for the others.
+        public var testAccuracyAtTrainingPoint: Double? = nil
 
         enum CodingKeys: String, CodingKey {
             case task, samples, onlineLoss = "online_loss", onlineAccuracy = "online_accuracy"
             case trainLoss = "train_loss", testAccuracy = "test_accuracy", testSamples = "test_samples"
+            case testAccuracyAtTrainingPoint = "test_accuracy_at_training_point"
         }
     }
 

@@ -52,10 +52,12 @@ public final class Run {
     public let test: Dataset?
     public let stream: TaskStream
     public let network: Network
-    public let optimizer: MetaOptimizer
+    /// The method (`--optimizer`), seen only through the ``Optimizer`` interface.
+    public let optimizer: any Optimizer
     /// Optimizer steps of the whole run: tasks × taskLength / batchSize.
     public let totalSteps: Int
-    public let stepSizeColumns: StepSizeColumns
+    /// How the optimizer reports its step sizes (curve, trace and result columns).
+    public var stepSizeReport: StepSizeReport { optimizer.stepSizeReport }
 
     /// Reads the data and builds stream, model and optimizer. Throws `SettingError` for invalid settings and the
     /// readers' errors for bad data.
@@ -92,7 +94,7 @@ public final class Run {
             network = try Network(spec: validated.model,
                                   input: InputShape(channels: train.channels, height: train.height, width: train.width),
                                   classes: stream.outputCount, maxBatchSize: c.batchSize,
-                                  computeDiagonalHessian: validated.optimizer.meta == .idbd)
+                                  computeDiagonalHessian: validated.optimizerKind.needsDiagonalHessian(validated))
         } catch {
             throw SettingError.invalid("--model \(c.model): \(error)")
         }
@@ -100,13 +102,9 @@ public final class Run {
         network.initialize(using: &generator)
         if let initPath = options.initPath { try network.loadWeights(from: initPath) }
         let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
-        do {
-            optimizer = try MetaOptimizer(tensors: tensors, configuration: validated.optimizer, totalSteps: totalSteps,
-                                          hasDiagonalHessian: network.diagonalHessian != nil)
-        } catch let error as OptimizerError {
-            throw SettingError.invalid(error.description)
-        }
-        stepSizeColumns = StepSizeColumns(optimizer: optimizer)
+        optimizer = try validated.optimizerKind.make(OptimizerContext(
+            tensors: tensors, configuration: validated, totalSteps: totalSteps,
+            diagonalHessian: network.diagonalHessian?.baseAddress))
     }
 
     /// Runs to the end (or until `shouldStop` returns true: then a checkpoint is written when enabled and nil is
@@ -136,17 +134,22 @@ public final class Run {
             traceBytes = restored.traceBytes
         }
         let trace = try options.tracePath.map {
-            try TraceWriter(path: $0, columns: stepSizeColumns.traceHeader, resumeAtByte: startStep > 0 ? traceBytes : nil)
+            try TraceWriter(path: $0, columns: stepSizeReport.traceColumns, resumeAtByte: startStep > 0 ? traceBytes : nil)
         }
 
         let inputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * sampleSize)
         let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: batch)
-        let logStepSizes = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, optimizer.groupCount))
+        let traceStepSizes = UnsafeMutableBufferPointer<Double>.allocate(capacity: stepSizeReport.traceColumns.count)
+        let curveStepSizes = UnsafeMutableBufferPointer<Double>.allocate(capacity: stepSizeReport.curveColumns.count)
         var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
-        defer { inputs.deallocate(); labels.deallocate(); logStepSizes.deallocate() }
+        defer { inputs.deallocate(); labels.deallocate(); traceStepSizes.deallocate(); curveStepSizes.deallocate() }
+        func stepSizes() -> [Double] {
+            optimizer.curveStepSizes(into: curveStepSizes)
+            return Array(curveStepSizes)
+        }
 
         let outerProducts = options.fusedBatchOne && batch == 1 && !network.computesDiagonalHessian
-            ? network.outerProductGradients : nil
+            ? network.outerProductBlocks : nil
         let clock = ContinuousClock()
         let started = clock.now
         var divergedAt: Int? = nil
@@ -168,7 +171,6 @@ public final class Run {
                 labels[b] = Int32(sample.label)
                 stream.writeInput(for: sample, into: UnsafeMutableBufferPointer(rebasing: inputs[(b * sampleSize)...]))
             }
-            if trace != nil { optimizer.logStepSizes(into: logStepSizes) }
             let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
                                          batchSize: batch, weightGradients: outerProducts == nil ? .dense : .outerProducts)
             let updated: Bool
@@ -178,28 +180,39 @@ public final class Run {
                                          outerProducts: outerProducts, loss: loss)
             } else {
                 updated = optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
-                                         loss: loss, diagonalHessian: network.diagonalHessian)
+                                         loss: loss)
             }
             if !updated {
                 divergedAt = step + 1
                 break
             }
             let losses = network.lastLosses, predictions = network.lastPredictions
+            if trace != nil { optimizer.traceStepSizes(into: traceStepSizes) }
             for b in 0..<batch {
                 metrics.record(loss: losses[b], correct: predictions[b] == labels[b], task: batchSamples[b].task)
                 trace?.writeRow(step: step + 1, sample: batchSamples[b], loss: losses[b],
-                                correct: predictions[b] == labels[b], logStepSizes: UnsafeBufferPointer(logStepSizes),
-                                columns: stepSizeColumns)
+                                correct: predictions[b] == labels[b], stepSizes: UnsafeBufferPointer(traceStepSizes))
             }
             recentLoss = recentLoss.isNaN ? Double(loss) : 0.99 * recentLoss + 0.01 * Double(loss)
             step += 1
             let task = batchSamples[batch - 1].task
             if metrics.endStep(logEvery: c.logEvery) {
-                metrics.closeBin(task: task, stepSizes: stepSizeColumns.values(optimizer: optimizer))
+                metrics.closeBin(task: task, stepSizes: stepSizes())
             }
             if (step * batch) % stream.taskLength == 0, let test {
                 let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels)
-                metrics.setTestAccuracy(accuracy, samples: count, task: task)
+                if optimizer.hasSeparateEvaluationPoint {
+                    // Schedule-free: test accuracy at the evaluation point x, and at the training point y.
+                    let training = UnsafeMutableBufferPointer<Float>.allocate(capacity: network.parameterCount)
+                    defer { training.deallocate() }
+                    _ = training.update(fromContentsOf: network.parameters)
+                    optimizer.evaluationWeights(training: UnsafeBufferPointer(training), into: network.parameters)
+                    let (atEvaluationPoint, _) = evaluate(task: task, on: test, into: inputs, labels: labels)
+                    _ = network.parameters.update(fromContentsOf: training)
+                    metrics.setTestAccuracy(atEvaluationPoint, samples: count, task: task, atTrainingPoint: accuracy)
+                } else {
+                    metrics.setTestAccuracy(accuracy, samples: count, task: task)
+                }
             }
             if let every = options.checkpointEvery, step % every == 0, step < totalSteps, let checkpointPath {
                 try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
@@ -208,8 +221,7 @@ public final class Run {
             if step & 63 == 0 { progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss) }
         }
         if metrics.hasOpenBin {
-            metrics.closeBin(task: metrics.tasks.last?.task ?? 0,
-                             stepSizes: stepSizeColumns.values(optimizer: optimizer))
+            metrics.closeBin(task: metrics.tasks.last?.task ?? 0, stepSizes: stepSizes())
         }
         progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss)
         progress?.finish()
@@ -222,7 +234,7 @@ public final class Run {
             try network.saveWeights(to: savePath, metadata: ["mobench_config": configuration.json(), "steps": String(step)])
         }
         if let out = options.outDirectory {
-            try writeAtomically(Data(CurveFile.csv(metrics.curve, columns: stepSizeColumns).utf8),
+            try writeAtomically(Data(CurveFile.csv(metrics.curve, columns: stepSizeReport.curveColumns).utf8),
                                 to: (out as NSString).appendingPathComponent("curve.csv"))
             try writeAtomically(Data(result.json().utf8), to: (out as NSString).appendingPathComponent("result.json"))
             if let checkpointPath { try? FileManager.default.removeItem(atPath: checkpointPath) }
@@ -255,7 +267,8 @@ public final class Run {
         let tasks = metrics.tasks.map {
             RunResult.TaskResult(task: $0.task, samples: $0.samples, onlineLoss: $0.onlineLoss,
                                  onlineAccuracy: $0.onlineAccuracy, trainLoss: $0.onlineLoss,
-                                 testAccuracy: $0.testAccuracy, testSamples: $0.testSamples)
+                                 testAccuracy: $0.testAccuracy, testSamples: $0.testSamples,
+                                 testAccuracyAtTrainingPoint: $0.testAccuracyAtTrainingPoint)
         }
         return RunResult(
             config: configuration,
@@ -268,18 +281,8 @@ public final class Run {
             steps: steps, samples: metrics.samples, diverged: divergedAt != nil, divergedAtStep: divergedAt,
             onlineLoss: finite(metrics.onlineLoss), onlineAccuracy: finite(metrics.onlineAccuracy),
             cumulativeAccuracy: finite(metrics.onlineAccuracy), tasks: tasks,
-            stepSizeGroups: stepSizeColumns.groupNames,
-            finalLogStepSizes: stepSizeColumns.finalLogStepSizes(optimizer: optimizer),
+            stepSizeGroups: stepSizeReport.groupNames,
+            finalLogStepSizes: optimizer.finalLogStepSizes,
             wallSeconds: wallSeconds, stepsPerSecond: wallSeconds > 0 ? Double(stepsThisSession) / wallSeconds : 0)
-    }
-}
-
-extension Network {
-    /// The network's factored batch-1 weight gradients (``Network/outerProductBlocks``) as the optimizer takes them.
-    public var outerProductGradients: [OuterProductGradient] {
-        outerProductBlocks.map {
-            OuterProductGradient(offset: $0.offset, rows: $0.rows, columns: $0.columns, rowFactors: $0.rowFactors,
-                                 columnFactors: $0.columnFactors)
-        }
     }
 }

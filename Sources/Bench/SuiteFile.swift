@@ -1,5 +1,6 @@
 import Foundation
 import Streams
+import Reports
 
 /// A suite: named groups of run configurations, grids and seeds. File format: JSON with `//` line comments
 /// (see Benchmarks/suites/*.json for commented examples):
@@ -23,8 +24,8 @@ import Streams
 public struct SuiteFile: Sendable, Equatable {
     public struct Method: Sendable, Equatable {
         public var label: String
-        /// `fixed`, `metaoptimize`, `hypergradient`, `schedule`, `other`; inferred from the settings when absent.
-        public var method: String?
+        /// How summaries treat it (`fixed`, `meta_optimize`, …); when absent, what the optimizer kind says.
+        public var method: MethodKind?
         public var settings: [String: JSONValue]
         public var grid: [(key: String, values: [JSONValue])]
 
@@ -123,13 +124,12 @@ public struct SuiteFile: Sendable, Equatable {
                         grid.append((key, list))
                     }
                 }
-                var kind: String? = nil
+                var kind: MethodKind? = nil
                 if let k = m["method"] {
-                    guard case .string(let text) = k,
-                          ["fixed", "metaoptimize", "hypergradient", "schedule", "other"].contains(text) else {
-                        throw SettingError.invalid("\(context): \"method\" must be fixed, metaoptimize, hypergradient, schedule or other")
+                    guard case .string(let text) = k, let parsed = MethodKind(rawValue: text) else {
+                        throw SettingError.invalid("\(context): \"method\" must be one of \(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
-                    kind = text
+                    kind = parsed
                 }
                 methods.append(Method(label: label, method: kind, settings: try settingsObject(m["settings"], context),
                                       grid: grid))

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// One (configuration, seed) run of a suite.
 public struct PlannedRun: Sendable, Equatable {
@@ -6,8 +7,10 @@ public struct PlannedRun: Sendable, Equatable {
     public var configurationID: String
     public var group: String
     public var label: String
-    /// fixed, metaoptimize, hypergradient, schedule, other.
-    public var method: String
+    /// How summaries treat the run (the suite file's `method`, or what the optimizer kind says).
+    public var method: MethodKind
+    /// The comparison family (the optimizer kind's: the base rule of a fixed grid, e.g. `adamw`).
+    public var family: String
     /// `group/label` when the method has a grid over `alpha0` (a fixed-α grid), else nil.
     public var grid: String?
     public var seed: UInt64
@@ -50,12 +53,13 @@ public struct SuitePlan: Sendable {
                         do { validated = try ValidatedConfiguration(configuration) } catch let error as SettingError {
                             throw SettingError.invalid("suite \(suite.name), \(configurationID): \(error.description)")
                         }
-                        let kind = method.method ?? Self.inferMethod(validated)
+                        let kind = method.method ?? validated.optimizerKind.methodKind(validated)
                         let hasAlphaGrid = method.grid.contains { $0.key == "alpha0" }
                         let c = validated.configuration
                         let samples = Double(c.tasks * (c.taskLength ?? 5000))
                         runs.append(PlannedRun(
                             configurationID: configurationID, group: group.name, label: method.label, method: kind,
+                            family: validated.optimizerKind.family(validated),
                             grid: hasAlphaGrid ? "\(group.name)/\(method.label)" : nil, seed: seed,
                             configuration: c, directory: "\(configDirectory)/seed-\(seed)",
                             expectedCost: samples * Self.modelCost(c.model)))
@@ -73,14 +77,6 @@ public struct SuitePlan: Sendable {
             points = points.flatMap { point in values.map { point + [(key: key, value: $0)] } }
         }
         return points
-    }
-
-    static func inferMethod(_ v: ValidatedConfiguration) -> String {
-        switch v.configuration.meta {
-        case "fixed": return v.configuration.schedule == "constant" ? "fixed" : "schedule"
-        case "hypergradient": return "hypergradient"
-        default: return v.optimizer.gamma == 0 && v.configuration.meta == "sgd" ? "hypergradient" : "metaoptimize"
-        }
     }
 
     /// Rough relative cost per sample (multiply-adds of a forward pass, in millions, plus a floor).

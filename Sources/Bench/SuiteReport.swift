@@ -25,10 +25,9 @@ public enum SuiteReport {
     }
 
     static func record(_ run: PlannedRun, result r: RunResult, curve: [CurvePoint]) -> RunRecord {
-        let method = MethodKind(rawValue: run.method == "metaoptimize" ? "meta_optimize" : run.method) ?? .other
-        return RunRecord(
-            configurationID: run.configurationID, group: run.group, label: run.label, method: method, grid: run.grid,
-            family: r.config.base,
+        RunRecord(
+            configurationID: run.configurationID, group: run.group, label: run.label, method: run.method, grid: run.grid,
+            family: run.family,
             alpha0: r.config.alpha0, seed: run.seed, streamFingerprint: r.streamFingerprint, diverged: r.diverged,
             divergedAtStep: r.divergedAtStep, plannedSteps: r.plannedSteps, steps: r.steps, onlineLoss: r.onlineLoss,
             onlineAccuracy: r.onlineAccuracy, cumulativeAccuracy: r.cumulativeAccuracy, curve: curve,

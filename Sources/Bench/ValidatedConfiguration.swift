@@ -12,7 +12,10 @@ public struct ValidatedConfiguration: Sendable {
     public let streamKind: StreamKind
     public let augmentation: Augmentation
     public let model: ModelSpec
+    /// MetaOptimize's settings (also the base rule, α0 and weight decay other methods read).
     public let optimizer: OptimizerConfiguration
+    /// The method `--optimizer` selects.
+    public let optimizerKind: OptimizerKind
 
     public init(_ configuration: RunConfiguration) throws {
         var c = configuration
@@ -58,6 +61,8 @@ public struct ValidatedConfiguration: Sendable {
         }
         guard c.alpha0 > 0 else { throw SettingError.invalid("--alpha0 must be positive, got \(c.alpha0)") }
 
+        optimizerKind = try OptimizerKind.named(c.optimizer)
+        c.optimizer = optimizerKind.name
         var o = OptimizerConfiguration()
         do {
             o.base = try BaseRule(parsing: c.base)

@@ -32,72 +32,6 @@ public struct TensorDescriptor: Codable, Sendable, Equatable {
     public var outputCount: Int { shape.first ?? 1 }
 }
 
-/// The base rule that updates the weights with step size α = exp(β). Spec §3.3 (faithful) and §4.2 (standard).
-public enum BaseRule: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
-    case sgd, sgdm, rmsprop, adamw, lion
-
-    /// Parses a rule name, case-insensitively. `adam` is accepted as an alias of `adamw` (the official code calls
-    /// its base rule `Adam`).
-    public init(parsing text: String) throws {
-        let key = text.lowercased()
-        if key == "adam" { self = .adamw; return }
-        guard let rule = BaseRule(rawValue: key) else {
-            throw OptimizerError.unknownName(field: "base", found: text, expected: BaseRule.allCases.map(\.rawValue))
-        }
-        self = rule
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch let error as OptimizerError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public var description: String { rawValue }
-}
-
-/// The meta rule that updates β = log α with the meta-gradient z = Σ h·g. Spec §3.4, §6.
-public enum MetaRule: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
-    /// β never changes (α = α0 times the schedule): the fixed-step-size baseline.
-    case fixed
-    case sgd, rmsprop
-    /// The official `Adam` meta rule; `adamw` parses to this case (the continual code calls it `AdamW`).
-    case adam
-    case lion
-    /// Momentum-normalised momentum (continual code only, spec §3.4).
-    case mnm
-    /// Hypergradient descent inside MetaOptimize (spec §6.2): meta SGD with the trace discount γ forced to 0.
-    case hypergradient
-    /// IDBD (spec §6.3): base SGD, weightwise step sizes, γ forced to 1, a caller-supplied diagonal Hessian in the
-    /// trace decay, and IDBD's order (meta update first, then the base update with the new α).
-    case idbd
-
-    /// Parses a rule name, case-insensitively; `adamw` is an alias of `adam`, `hd` of `hypergradient`.
-    public init(parsing text: String) throws {
-        let key = text.lowercased()
-        switch key {
-        case "adamw": self = .adam
-        case "hd": self = .hypergradient
-        default:
-            guard let rule = MetaRule(rawValue: key) else {
-                throw OptimizerError.unknownName(
-                    field: "meta", found: text, expected: MetaRule.allCases.map(\.rawValue) + ["adamw"])
-            }
-            self = rule
-        }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch let error as OptimizerError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public var description: String { rawValue }
-}
-
 /// Which formulas the base and meta rules use (spec §3 and §4.2).
 public enum OptimizerMode: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
     /// The official implementation's formulas, including its deviations from textbook optimizers (default; all
@@ -217,39 +151,21 @@ public struct OptimizerConfiguration: Codable, Sendable, Equatable {
     }
 
     /// The configuration that actually runs, so that a result file lists exactly what took effect:
-    /// - every optional hyper-parameter the selected rules use is filled with the rule's default (ρ: SGDm/AdamW 0.9,
-    ///   Lion 0.99; λ 0.999; c 0.9; ρ̄: Adam/MNM 0.9, Lion 0.99; λ̄ 0.999; c̄ 0.9);
-    /// - optional hyper-parameters the selected rules do not use are cleared to `nil`;
-    /// - `hypergradient` stays `hypergradient` (it runs as meta SGD) with `gamma` forced to 0;
-    /// - `idbd` stays `idbd` with `gamma` forced to 1.
+    /// - every optional hyper-parameter the selected rules read is filled with the rule's declared default
+    ///   (``BaseRule/hyperParameters``, ``MetaRule/hyperParameters``), and those they do not read are cleared to
+    ///   `nil`;
+    /// - a trace discount the meta rule imposes replaces `gamma` (hypergradient: 0, idbd: 1).
     public func resolved() -> OptimizerConfiguration {
         var r = self
-        switch base {
-        case .sgd:
-            r.momentum = nil; r.normalizer = nil; r.lionInterpolation = nil
-        case .sgdm:
-            r.momentum = momentum ?? 0.9; r.normalizer = nil; r.lionInterpolation = nil
-        case .rmsprop:
-            r.momentum = nil; r.normalizer = normalizer ?? 0.999; r.lionInterpolation = nil
-        case .adamw:
-            r.momentum = momentum ?? 0.9; r.normalizer = normalizer ?? 0.999; r.lionInterpolation = nil
-        case .lion:
-            r.momentum = momentum ?? 0.99; r.normalizer = nil; r.lionInterpolation = lionInterpolation ?? 0.9
+        let rules: [(all: [RuleHyperParameter], used: [RuleHyperParameter])] = [
+            (BaseRule.allCases.flatMap(\.hyperParameters), base.hyperParameters),
+            (MetaRule.allCases.flatMap(\.hyperParameters), meta.hyperParameters),
+        ]
+        for (all, used) in rules {
+            for parameter in all { r[keyPath: parameter.field] = nil }
+            for parameter in used { r[keyPath: parameter.field] = self[keyPath: parameter.field] ?? parameter.defaultValue }
         }
-        switch meta {
-        case .fixed, .sgd, .hypergradient, .idbd:
-            r.metaMomentum = nil; r.metaNormalizer = nil; r.metaLionInterpolation = nil
-        case .rmsprop:
-            r.metaMomentum = nil; r.metaNormalizer = metaNormalizer ?? 0.999; r.metaLionInterpolation = nil
-        case .adam, .mnm:
-            r.metaMomentum = metaMomentum ?? 0.9; r.metaNormalizer = metaNormalizer ?? 0.999
-            r.metaLionInterpolation = nil
-        case .lion:
-            r.metaMomentum = metaMomentum ?? 0.99; r.metaNormalizer = nil
-            r.metaLionInterpolation = metaLionInterpolation ?? 0.9
-        }
-        if meta == .hypergradient { r.gamma = 0 }
-        if meta == .idbd { r.gamma = 1 }
+        if let gamma = meta.forcedGamma { r.gamma = gamma }
         return r
     }
 
@@ -286,22 +202,7 @@ public struct OptimizerConfiguration: Codable, Sendable, Equatable {
         try finite("metaWeightDecay", r.metaWeightDecay, ">= 0") { $0 >= 0 }
         try r.schedule.validate()
         _ = try StepSizeLayout(tensors: tensors, granularity: r.granularity)
-        if r.meta == .idbd {
-            guard r.base == .sgd else {
-                throw OptimizerError.incompatible(field: "base", expected: "sgd (meta idbd requires base SGD)",
-                                                  found: r.base.rawValue)
-            }
-            guard r.granularity == .weightwise else {
-                throw OptimizerError.incompatible(
-                    field: "granularity", expected: "weightwise (meta idbd requires one step size per weight)",
-                    found: r.granularity.description)
-            }
-            guard hasDiagonalHessian else {
-                throw OptimizerError.incompatible(
-                    field: "meta", expected: "a caller-supplied diagonal Hessian for meta idbd",
-                    found: "idbd without a diagonal Hessian")
-            }
-        }
+        try r.meta.definition.validate(r, hasDiagonalHessian: hasDiagonalHessian)
     }
 
     static func validateTensors(_ tensors: [TensorDescriptor]) throws {

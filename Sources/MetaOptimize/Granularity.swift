@@ -1,3 +1,5 @@
+import RuleKernels
+
 /// Which weights share one log step size β (spec §5). N = number of parameter tensors, in canonical order.
 ///
 /// Text form (also the Codable form): `scalar`, `layerwise`, `nodewise`, `weightwise`, `last-layer-and-others`,
@@ -81,13 +83,6 @@ public struct StepSizeBlock: Codable, Sendable, Equatable {
     public var tensorNames: [String]
     /// Indices of this block's β entries (step-size groups).
     public var groups: Range<Int>
-}
-
-/// A contiguous run of weights in the flat buffer that shares one β.
-struct Segment: Equatable {
-    var offset: Int
-    var count: Int
-    var group: Int
 }
 
 /// How the flat parameter buffer maps to step-size groups.

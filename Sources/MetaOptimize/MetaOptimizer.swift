@@ -1,4 +1,6 @@
 import Foundation
+import RuleKernels
+import SIMDSupport
 
 /// Why a run was marked diverged.
 public enum DivergenceReason: String, Codable, Sendable, CaseIterable {
@@ -25,14 +27,17 @@ public struct StepSizeSummary: Sendable, Equatable {
     public var stepSize: Double
 }
 
+/// The batch-1 gradient of a linear layer's weight as an outer product δ ⊗ x (see ``OuterProduct``).
+public typealias OuterProductGradient = OuterProduct
+
 /// MetaOptimize (Sharifnassab, Salehkaleybar & Sutton, ICML 2025): a base rule that updates the weights with step
 /// sizes α = exp(β), and a meta rule that learns the log step sizes β online from the meta-gradient z = Σ h·g, where
 /// the trace h ≈ dw/dβ is the γ-discounted sum of past weight changes (spec §3).
 ///
 /// The optimizer sees only the flat weight and gradient buffers (all tensors concatenated in canonical order).
-/// Every buffer it owns is allocated once in `init`; ``step(weights:gradients:loss:diagonalHessian:)`` allocates
+/// Every buffer it owns is allocated once in `init`, laid out from the rules' declared state; a step allocates
 /// nothing. Not thread-safe: use one instance per run.
-public final class MetaOptimizer {
+public final class MetaOptimizer: Optimizer {
     /// The resolved configuration in force (see ``OptimizerConfiguration/resolved()``).
     public let configuration: OptimizerConfiguration
     public let tensors: [TensorDescriptor]
@@ -52,29 +57,35 @@ public final class MetaOptimizer {
     /// Whether the last ``step(weights:gradients:outerProducts:loss:)`` formed the outer products inside its pass
     /// (false when it materialised them and ran the dense step).
     public internal(set) var lastStepFormedOuterProducts = false
+    public let stepSizeReport: StepSizeReport
 
     let layout: StepSizeLayout
     let hasDiagonalHessian: Bool
-    // Per-parameter state.
+    /// The caller's diagonal-Hessian buffer (meta `idbd`), read by ``step(weights:gradients:loss:)``.
+    let diagonalHessianSource: UnsafePointer<Float>?
+    let baseRule: any BaseRuleDefinition.Type
+    let metaRule: any MetaRuleDefinition.Type
+    /// The per-weight state buffers of the base rule and the per-group ones of the meta rule (their declarations).
+    let baseState: StateLayout
+    let metaState: StateLayout
+    // Per-parameter state: trace and the base rule's buffers.
     let h: UnsafeMutablePointer<Float>
-    let m: UnsafeMutablePointer<Float>
-    let v: UnsafeMutablePointer<Float>
-    let usesFirstMoment: Bool
-    let usesSecondMoment: Bool
+    let s0: UnsafeMutablePointer<Float>
+    let s1: UnsafeMutablePointer<Float>
     // Per-group state, double-buffered (current, next).
     var beta: UnsafeMutablePointer<Float>, nextBeta: UnsafeMutablePointer<Float>
     var alpha: UnsafeMutablePointer<Float>, nextAlpha: UnsafeMutablePointer<Float>
-    var metaM: UnsafeMutablePointer<Float>, nextMetaM: UnsafeMutablePointer<Float>
-    var metaV: UnsafeMutablePointer<Float>, nextMetaV: UnsafeMutablePointer<Float>
+    var metaS0: UnsafeMutablePointer<Float>, nextMetaS0: UnsafeMutablePointer<Float>
+    var metaS1: UnsafeMutablePointer<Float>, nextMetaS1: UnsafeMutablePointer<Float>
     let z: UnsafeMutablePointer<Float>
+    /// β as it was at the start of the last step (the trace's values).
+    var betaAtStepStart: UnsafeMutablePointer<Float>
     let segments: UnsafeMutableBufferPointer<Segment>
     /// The one allocation holding every Float buffer above.
-    let storage: UnsafeMutableRawPointer
-    // Scalars (Double as in the official code).
-    var basePower: Double = 1
-    var baseMomentumPower: Double = 1
-    var metaPower: Double = 1
-    var metaMomentumPower: Double = 1
+    let slab: StaggeredSlab
+    // Bias-correction powers (Double as in the official code).
+    var basePowers = BiasCorrectionPowers()
+    var metaPowers = BiasCorrectionPowers()
     // Cached hyper-parameters.
     let gammaF: Float
     let kappaF: Float
@@ -83,8 +94,12 @@ public final class MetaOptimizer {
     /// - Parameters:
     ///   - totalSteps: planned number of updates T (>= 0; >= 1 for schedules that need it).
     ///   - hasDiagonalHessian: whether a diagonal Hessian will be passed at every step (required by meta `idbd`).
+    ///   - diagonalHessian: a buffer of ``parameterCount`` values that the caller rewrites with the diagonal
+    ///     Hessian before every step; ``step(weights:gradients:loss:)`` then reads it (meta `idbd`). Implies
+    ///     `hasDiagonalHessian`.
     public init(tensors: [TensorDescriptor], configuration: OptimizerConfiguration, totalSteps: Int,
-                hasDiagonalHessian: Bool = false) throws {
+                hasDiagonalHessian: Bool = false, diagonalHessian: UnsafePointer<Float>? = nil) throws {
+        let hasDiagonalHessian = hasDiagonalHessian || diagonalHessian != nil
         try configuration.validate(tensors: tensors, hasDiagonalHessian: hasDiagonalHessian)
         let config = configuration.resolved()
         guard totalSteps >= 0 else {
@@ -107,24 +122,28 @@ public final class MetaOptimizer {
         self.totalSteps = totalSteps
         self.layout = layout
         self.hasDiagonalHessian = hasDiagonalHessian
+        diagonalHessianSource = diagonalHessian
         parameterCount = layout.parameterCount
         groupCount = layout.groupCount
         blocks = layout.blocks
         gammaF = Float(config.gamma)
         kappaF = Float(config.weightDecay)
+        baseRule = config.base.definition
+        metaRule = config.meta.definition
+        baseState = baseRule.state(config.mode)
+        metaState = metaRule.state(config.mode)
 
-        usesFirstMoment = [.sgdm, .adamw, .lion].contains(config.base)
-        usesSecondMoment = [.rmsprop, .adamw].contains(config.base)
-        let g = groupCount
-        var slab = FloatSlab(counts: [parameterCount, usesFirstMoment ? parameterCount : 0,
-                                      usesSecondMoment ? parameterCount : 0] + Array(repeating: g, count: 9))
-        storage = slab.base
-        h = slab.next(); m = slab.next(); v = slab.next()
-        beta = slab.next(); nextBeta = slab.next()
-        alpha = slab.next(); nextAlpha = slab.next()
-        metaM = slab.next(); nextMetaM = slab.next()
-        metaV = slab.next(); nextMetaV = slab.next()
-        z = slab.next()
+        let p = parameterCount, g = groupCount
+        let counts = [p, baseState.hasFirst ? p : 0, baseState.hasSecond ? p : 0] + Array(repeating: g, count: 9)
+        slab = StaggeredSlab(counts: counts, pageOffsets: counts.indices.map(PageStagger.optimizerState))
+        let b = slab.buffers
+        h = b[0]; s0 = b[1]; s1 = b[2]
+        beta = b[3]; nextBeta = b[4]
+        alpha = b[5]; nextAlpha = b[6]
+        metaS0 = b[7]; nextMetaS0 = b[8]
+        metaS1 = b[9]; nextMetaS1 = b[10]
+        z = b[11]
+        betaAtStepStart = beta
         segments = .allocate(capacity: layout.segments.count)
         _ = segments.initialize(from: layout.segments)
 
@@ -132,10 +151,11 @@ public final class MetaOptimizer {
         let alpha0 = stepSizeFromLog(beta0)
         beta.update(repeating: beta0, count: g)
         alpha.update(repeating: alpha0, count: g)
+        stepSizeReport = Self.report(granularity: config.granularity, groupCount: g, blocks: layout.blocks)
     }
 
     deinit {
-        storage.deallocate()
+        slab.deallocate()
         segments.deallocate()
     }
 
@@ -150,10 +170,7 @@ public final class MetaOptimizer {
     ///   - gradients: gradient of the (mean mini-batch) loss at the current weights, same layout.
     ///   - loss: the pre-update loss; only checked for finiteness.
     ///   - diagonalHessian: the diagonal of the loss Hessian at the current weights, same layout (meta `idbd`
-    ///     only; required there). For softmax cross-entropy with a linear model, logits = W·x + b with
-    ///     probabilities p: H[W_kj] = p_k(1 − p_k)·x_j², H[b_k] = p_k(1 − p_k) (see
-    ///     ``MetaOptimizer/softmaxLinearDiagonalHessian(probabilities:input:into:)``); for squared error ½(y − wᵀx)²
-    ///     it is x_j².
+    ///     only; required there).
     /// - Returns: true when the step completed. False when the run is diverged: either it already was, or the loss,
     ///   a gradient or a Hessian element is non-finite (then nothing was updated), or this step produced a
     ///   non-finite meta-gradient or step size (then the base update of this step was applied, β and meta state
@@ -161,20 +178,27 @@ public final class MetaOptimizer {
     /// - Precondition: buffer lengths equal ``parameterCount``; `diagonalHessian` is given for meta `idbd`.
     @discardableResult
     public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float,
-                     diagonalHessian: UnsafeBufferPointer<Float>? = nil) -> Bool {
+                     diagonalHessian: UnsafeBufferPointer<Float>?) -> Bool {
         guard divergedAtStep == nil else { return false }
-        precondition(weights.count == parameterCount, "weights: expected \(parameterCount) values, found \(weights.count)")
-        precondition(gradients.count == parameterCount,
-                     "gradients: expected \(parameterCount) values, found \(gradients.count)")
+        checkLengths(weights.count, gradients.count)
         var hessian: UnsafePointer<Float>? = nil
-        if configuration.meta == .idbd {
+        if metaRule.usesDiagonalHessian {
             guard let h = diagonalHessian?.baseAddress, diagonalHessian?.count == parameterCount else {
-                preconditionFailure("meta idbd: expected a diagonal Hessian of \(parameterCount) values")
+                preconditionFailure("meta \(configuration.meta): expected a diagonal Hessian of \(parameterCount) values")
             }
             hessian = h
         }
         return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!,
                    outerProducts: UnsafeBufferPointer(start: nil, count: 0), loss: loss, hessian: hessian)
+    }
+
+    /// ``step(weights:gradients:loss:diagonalHessian:)`` with the diagonal Hessian read from the buffer given at
+    /// init (meta `idbd`), or none (every other meta rule).
+    @discardableResult
+    public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
+                     loss: Float) -> Bool {
+        step(weights: weights, gradients: gradients, loss: loss,
+             diagonalHessian: diagonalHessianSource.map { UnsafeBufferPointer(start: $0, count: parameterCount) })
     }
 
     /// One optimizer step with the gradient partly in factored form: exactly
@@ -195,9 +219,7 @@ public final class MetaOptimizer {
     public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
                      outerProducts: [OuterProductGradient], loss: Float) -> Bool {
         guard divergedAtStep == nil else { return false }
-        precondition(weights.count == parameterCount, "weights: expected \(parameterCount) values, found \(weights.count)")
-        precondition(gradients.count == parameterCount,
-                     "gradients: expected \(parameterCount) values, found \(gradients.count)")
+        checkLengths(weights.count, gradients.count)
         var previousEnd = 0
         for block in outerProducts {
             precondition(block.rows >= 1 && block.columns >= 1 && block.offset >= previousEnd
@@ -206,17 +228,22 @@ public final class MetaOptimizer {
             previousEnd = block.offset + block.rows * block.columns
         }
         return outerProducts.withUnsafeBufferPointer { blocks in
-            let fused = !layout.elementwise && configuration.meta != .idbd
+            let fused = !layout.elementwise && !metaRule.usesDiagonalHessian
                 && outerProductsAlign(blocks, segments: segments)
                 && blocks.allSatisfy { outerProductIsFusable($0, flushing: configuration.subnormals == .flush) }
             lastStepFormedOuterProducts = fused
             if !fused {
-                for block in blocks { materialize(block, into: gradients.baseAddress!) }
+                for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
                 return step(weights: weights, gradients: UnsafeBufferPointer(gradients), loss: loss)
             }
             return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!, outerProducts: blocks,
                        loss: loss, hessian: nil)
         }
+    }
+
+    private func checkLengths(_ weights: Int, _ gradients: Int) {
+        precondition(weights == parameterCount, "weights: expected \(parameterCount) values, found \(weights)")
+        precondition(gradients == parameterCount, "gradients: expected \(parameterCount) values, found \(gradients)")
     }
 
     /// The step shared by both entry points (spec §3.2 order, or IDBD's when `hessian` is given): `gradients` holds
@@ -229,6 +256,7 @@ public final class MetaOptimizer {
         let floatingPointEnvironment = configuration.subnormals == .flush ? SubnormalFlush.begin() : nil
         defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
         let t = stepsTaken + 1
+        betaAtStepStart = beta
         guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
         // Every element outside the blocks must be finite; the blocks' products are (outerProductIsFusable).
         var position = 0
@@ -241,22 +269,13 @@ public final class MetaOptimizer {
         guard allFinite(g + position, count: parameterCount - position) else {
             return diverge(at: t, .nonFiniteGradient)
         }
-        let buffers = BaseBuffers(w: w, g: g, h: h, m: m, v: v)
+        let buffers = BaseBuffers(w: w, g: g, h: h, s0: s0, s1: s1)
         if let hessian {
             guard allFinite(hessian, count: parameterCount) else { return diverge(at: t, .nonFiniteHessian) }
             return idbdStep(buffers, hessian: hessian, factor: basePassPlan.factor, t: t)
         }
         // Base update (fused with z and the trace).
-        if blocks.isEmpty {
-            runBasePass(advanceBaseKernel(), buffers, basePassPlan)
-        } else {
-            runFactoredBasePass(advanceBaseKernel(), buffers, basePassPlan, blocks)
-        }
-        return finishStep(t: t)
-    }
-
-    /// After the base pass: counts the step, checks z, runs the meta update.
-    private func finishStep(t: Int) -> Bool {
+        baseRule.pass(configuration.mode, configuration, &basePowers, buffers, basePassPlan, blocks)
         stepsTaken = t
         if !layout.elementwise {
             for j in 0 ..< groupCount where !z[j].isFinite { return diverge(at: t, .nonFiniteMetaGradient) }
@@ -264,120 +283,40 @@ public final class MetaOptimizer {
         return metaUpdate(t: t)
     }
 
-    /// The base rule's kernel for the next step; advances the bias-correction powers λ^t, ρ^t.
-    private func advanceBaseKernel() -> BaseKernel {
-        let c = configuration
-        switch (c.base, c.mode) {
-        case (.sgd, _):
-            return .sgd
-        case (.sgdm, .faithful):
-            return .sgdmFaithful(SGDmFaithfulDirection(rho: c.momentum!))
-        case (.sgdm, .standard):
-            return .sgdmStandard(SGDmStandardDirection(rho: c.momentum!))
-        case (.rmsprop, .faithful):
-            basePower *= c.normalizer!
-            return .rmspropFaithful(RMSPropFaithfulDirection(lambda: c.normalizer!,
-                                                               mu: (1 - c.normalizer!) / (1 - basePower)))
-        case (.rmsprop, .standard):
-            basePower *= c.normalizer!
-            return .rmspropStandard(RMSPropStandardDirection(lambda: c.normalizer!))
-        case (.adamw, .faithful):
-            basePower *= c.normalizer!
-            baseMomentumPower *= c.momentum!
-            return .adamwFaithful(AdamWFaithfulDirection(rho: c.momentum!, lambda: c.normalizer!,
-                                                           mu: (1 - c.normalizer!) / (1 - basePower)))
-        case (.adamw, .standard):
-            basePower *= c.normalizer!
-            baseMomentumPower *= c.momentum!
-            return .adamwStandard(AdamWStandardDirection(rho: c.momentum!, lambda: c.normalizer!,
-                                                           rhoPower: baseMomentumPower, lambdaPower: basePower))
-        case (.lion, _):
-            return .lion(LionDirection(interpolation: c.lionInterpolation!, rho: c.momentum!))
-        }
-    }
-
-    private var basePassPlan: BasePassPlan {
+    var basePassPlan: BasePassPlan {
         BasePassPlan(elementwise: layout.elementwise, segments: segments, alpha: alpha, z: z,
                      parameterCount: parameterCount,
                      factor: Float(configuration.schedule.factor(step: stepsTaken, totalSteps: totalSteps)),
                      gamma: gammaF, kappa: kappaF)
     }
 
+    var metaBuffers: MetaBuffers {
+        MetaBuffers(z: z, beta: beta, s0: metaS0, s1: metaS1, nextBeta: nextBeta, nextS0: nextMetaS0,
+                    nextS1: nextMetaS1, nextAlpha: nextAlpha, count: groupCount)
+    }
+
     /// Runs the meta rule into the next buffers and commits them when every new value is finite.
     private func metaUpdate(t: Int) -> Bool {
-        let c = configuration
-        let common = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
-        var power = metaPower, momentumPower = metaMomentumPower
-        switch c.meta {
-        case .rmsprop:
-            power *= c.metaNormalizer!
-        case .adam, .mnm:
-            power *= c.metaNormalizer!
-            momentumPower *= c.metaMomentum!
-        case .fixed, .sgd, .hypergradient, .idbd, .lion:
-            break
+        guard metaRule.learnsStepSize else { return true }
+        var powers = metaPowers
+        guard metaRule.pass(configuration.mode, configuration, &powers, metaBuffers) else {
+            return diverge(at: t, .nonFiniteStepSize)
         }
-        let mu = c.metaNormalizer.map { (1 - $0) / (1 - power) } ?? 1
-        let b = MetaBuffers(z: z, beta: beta, m: metaM, v: metaV, nextBeta: nextBeta, nextM: nextMetaM,
-                            nextV: nextMetaV, nextAlpha: nextAlpha, count: groupCount)
-        let kernel: MetaKernel
-        switch (c.meta, c.mode) {
-        case (.fixed, _):
-            return true
-        case (.sgd, _), (.hypergradient, _), (.idbd, _):
-            kernel = .sgd(SGDMeta(common: common))
-        case (.rmsprop, .faithful):
-            kernel = .rmspropFaithful(RMSPropFaithfulMeta(common: common, lambda: c.metaNormalizer!, mu: mu))
-        case (.rmsprop, .standard):
-            kernel = .rmspropStandard(RMSPropStandardMeta(common: common, lambda: c.metaNormalizer!))
-        case (.adam, .faithful):
-            kernel = .adamFaithful(AdamFaithfulMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!,
-                                                    mu: mu))
-        case (.adam, .standard):
-            kernel = .adamStandard(AdamStandardMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!,
-                                                    rhoPower: momentumPower, lambdaPower: power))
-        case (.mnm, _):
-            kernel = .mnm(MNMMeta(common: common, rho: c.metaMomentum!, lambda: c.metaNormalizer!, mu: mu))
-        case (.lion, _):
-            kernel = .lion(LionMeta(common: common, interpolation: c.metaLionInterpolation!, rho: c.metaMomentum!))
-        }
-        let ok = runMetaPass(kernel, b)
-        guard ok else { return diverge(at: t, .nonFiniteStepSize) }
         swap(&beta, &nextBeta)
         swap(&alpha, &nextAlpha)
-        swap(&metaM, &nextMetaM)
-        swap(&metaV, &nextMetaV)
-        metaPower = power
-        metaMomentumPower = momentumPower
+        swap(&metaS0, &nextMetaS0)
+        swap(&metaS1, &nextMetaS1)
+        metaPowers = powers
         return true
     }
 
-    /// IDBD order: z = h·g, β ← β − η·z (meta SGD), then the base SGD update with the new α and the
-    /// Hessian-decayed trace h ← γ·max(0, 1 − α·(κ + H_ii))·h − δ (γ = 1 after resolution).
-    private func idbdStep(_ b: BaseBuffers, hessian: UnsafePointer<Float>, factor: Float, t: Int) -> Bool {
-        elementwiseProducts(h: h, g: b.g, z: z, count: parameterCount)
-        let common = MetaCommon(eta: configuration.metaStepSize, metaWeightDecay: configuration.metaWeightDecay)
-        let mb = MetaBuffers(z: z, beta: beta, m: metaM, v: metaV, nextBeta: nextBeta, nextM: nextMetaM,
-                             nextV: nextMetaV, nextAlpha: nextAlpha, count: groupCount)
-        guard runMetaPass(.sgd(SGDMeta(common: common)), mb) else { return diverge(at: t, .nonFiniteStepSize) }
-        swap(&beta, &nextBeta)
-        swap(&alpha, &nextAlpha)
-        idbdBasePass(b, hessian: hessian, alpha: alpha, count: parameterCount, factor: factor, gamma: gammaF,
-                     kappa: kappaF)
-        stepsTaken = t
-        return true
-    }
-
-    private func diverge(at step: Int, _ reason: DivergenceReason) -> Bool {
+    func diverge(at step: Int, _ reason: DivergenceReason) -> Bool {
         divergedAtStep = step
         divergenceReason = reason
         return false
     }
 
     // MARK: - Reporting
-
-    /// True once the run has diverged.
-    public var isDiverged: Bool { divergedAtStep != nil }
 
     /// Copies β (one per group) into `buffer` (its count must be ``groupCount``). No allocation.
     public func logStepSizes(into buffer: UnsafeMutableBufferPointer<Float>) {
@@ -456,71 +395,6 @@ public final class MetaOptimizer {
         }
     }
 }
-
-/// One zero-initialised allocation for all of the optimizer's Float buffers. Each buffer starts on a 64-byte
-/// boundary at a different offset modulo 4 KiB (so that the streams of the fused pass do not alias in the L1 cache
-/// and store buffer), and on Linux the slab is 2 MiB-aligned and advised to use transparent huge pages (fewer TLB
-/// misses when the state is several MB).
-struct FloatSlab {
-    let base: UnsafeMutableRawPointer
-    private var offsets: [Int]
-    private var index = 0
-
-    init(counts: [Int]) {
-        var offsets: [Int] = []
-        var end = 0
-        for (k, count) in counts.enumerated() {
-            let bytes = max(count, 8) * MemoryLayout<Float>.stride
-            // Next 4 KiB boundary, then a per-buffer stagger of k·(9 cache lines) modulo 4 KiB.
-            let start = (end + 4095) / 4096 * 4096 + (k * 576) % 4096
-            offsets.append(start)
-            end = start + bytes
-        }
-        let hugePage = 2 << 20
-        let total = (end + hugePage - 1) / hugePage * hugePage
-        base = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: hugePage)
-        #if os(Linux)
-        _ = madvise(base, total, 14)  // MADV_HUGEPAGE
-        #endif
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: total)
-        self.offsets = offsets
-    }
-
-    mutating func next() -> UnsafeMutablePointer<Float> {
-        defer { index += 1 }
-        return (base + offsets[index]).assumingMemoryBound(to: Float.self)
-    }
-}
-
-extension MetaOptimizer {
-    /// The diagonal Hessian of softmax cross-entropy for a linear model logits = W·x + b (W: [classes, inputs]
-    /// row-major, followed by b: [classes], the canonical order of `fc.weight`, `fc.bias`), as needed by meta
-    /// `idbd`: H[W_kj] = p_k(1 − p_k)·x_j², H[b_k] = p_k(1 − p_k), with p = softmax(logits) of the current sample.
-    /// (Exact diagonal for batch size 1; for a mini-batch pass the mean over the batch.)
-    public static func softmaxLinearDiagonalHessian(probabilities: UnsafeBufferPointer<Float>,
-                                                    input: UnsafeBufferPointer<Float>,
-                                                    into hessian: UnsafeMutableBufferPointer<Float>) {
-        let k = probabilities.count, n = input.count
-        precondition(hessian.count == k * n + k, "hessian: expected \(k * n + k) values, found \(hessian.count)")
-        for c in 0 ..< k {
-            let p = probabilities[c]
-            let curvature = p * (1 - p)
-            for j in 0 ..< n { hessian[c * n + j] = curvature * (input[j] * input[j]) }
-            hessian[k * n + c] = curvature
-        }
-    }
-}
-
-/// The logging convention of the official runs (spec §3.6): α and β are logged after steps 1, 101, 201, … at
-/// x = completed steps − 1 (0, 100, 200, …).
-public enum OfficialLogging {
-    /// The x value to log at after `completedSteps` steps, or nil when the official code would not log there.
-    public static func logPoint(completedSteps: Int) -> Int? {
-        guard completedSteps >= 1, (completedSteps - 1) % 100 == 0 else { return nil }
-        return completedSteps - 1
-    }
-}
-
 
 /// Flushes subnormal float32 values to zero (x86 FTZ + DAZ) for the duration of one optimizer step, then restores
 /// the thread's floating-point environment (``SubnormalHandling/flush``).

@@ -1,28 +1,4 @@
-/// A weight tensor whose gradient is the outer product of two vectors, as for a linear layer at batch size 1
-/// (δ = gradient with respect to the layer's outputs, x = the layer's input).
-///
-/// Element (r, c) of the `rows × columns` row-major block starting at `offset` in the flat parameter layout is
-/// `rowFactors[r] · columnFactors[c]` (one Float32 product), and exactly +0 for the whole row when
-/// `rowFactors[r] == 0`. See ``MetaOptimizer/step(weights:gradients:outerProducts:loss:)``.
-public struct OuterProductGradient {
-    /// First element of the tensor in the flat parameter buffer.
-    public var offset: Int
-    public var rows: Int
-    public var columns: Int
-    /// `rows` values.
-    public var rowFactors: UnsafePointer<Float>
-    /// `columns` values.
-    public var columnFactors: UnsafePointer<Float>
-
-    public init(offset: Int, rows: Int, columns: Int, rowFactors: UnsafePointer<Float>,
-                columnFactors: UnsafePointer<Float>) {
-        self.offset = offset
-        self.rows = rows
-        self.columns = columns
-        self.rowFactors = rowFactors
-        self.columnFactors = columnFactors
-    }
-}
+import SIMDSupport
 
 /// True when the fused pass forms exactly the gradient the dense path would see: both factor vectors are finite and
 /// max|row|·max|column| (exact in Double) is below the largest Float32, so no Float32 product can round to ∞; and,
@@ -48,27 +24,4 @@ func maximumMagnitude(_ p: UnsafePointer<Float>, count: Int, rejectSubnormals: B
     }
     if rejectSubnormals && smallestNonzero < Float.leastNormalMagnitude { return nil }
     return result
-}
-
-/// Writes the block's products into the dense gradient buffer (the definition above).
-func materialize(_ block: OuterProductGradient, into gradients: UnsafeMutablePointer<Float>) {
-    let n = block.columns
-    for r in 0 ..< block.rows {
-        let factor = block.rowFactors[r]
-        let row = gradients + block.offset + r * n
-        if factor == 0 {
-            row.update(repeating: 0, count: n)
-            continue
-        }
-        let s = V8(repeating: factor)
-        var c = 0
-        while c + 8 <= n {
-            store8(row, c, s * load8(block.columnFactors, c))
-            c += 8
-        }
-        while c < n {
-            row[c] = factor * block.columnFactors[c]
-            c += 1
-        }
-    }
 }

@@ -5,98 +5,14 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SIMDSupport
 
 // Hand-written Float32 kernels. Every hot loop of the networks lives in this one file so that the optimiser can
 // inline the SIMD helpers even in non-whole-module (debug `-O`) builds. Kernels never allocate; all buffers are
 // owned by the caller. Summation orders are fixed, so results are bit-identical run to run.
 
-@inline(__always)
-func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
-}
+// The SIMD helpers (load/store, sums, copies, dot, finiteness, outer product) come from SIMDSupport.
 
-@inline(__always)
-func load8(_ pointer: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-func store8(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
-}
-
-/// Fixed-order horizontal sum ((0+4)+(2+6)) + ((1+5)+(3+7)).
-@inline(__always)
-func horizontalSum(_ v: SIMD8<Float>) -> Float {
-    let a = v.lowHalf + v.highHalf
-    let b = a.lowHalf + a.highHalf
-    return b[0] + b[1]
-}
-
-@inline(__always)
-func splat(_ x: Float) -> SIMD8<Float> { SIMD8<Float>(repeating: x) }
-
-@inline(__always)
-func zeroFloats(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
-    var i = 0
-    let zero = SIMD8<Float>()
-    while i + 8 <= count {
-        store8(zero, pointer + i)
-        i += 8
-    }
-    while i < count {
-        pointer[i] = 0
-        i += 1
-    }
-}
-
-@inline(__always)
-func copyFloats(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
-    var i = 0
-    while i + 8 <= count {
-        store8(load8(source + i), destination + i)
-        i += 8
-    }
-    while i < count {
-        destination[i] = source[i]
-        i += 1
-    }
-}
-
-@inline(__always)
-func addFloats(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
-    var i = 0
-    while i + 8 <= count {
-        store8(load8(destination + i) + load8(source + i), destination + i)
-        i += 8
-    }
-    while i < count {
-        destination[i] += source[i]
-        i += 1
-    }
-}
-
-/// Dot product of two length-`count` vectors, fixed summation order.
-@inline(__always)
-func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-    var i = 0
-    while i + 16 <= count {
-        acc0 = acc0.addingProduct(load8(a + i), load8(b + i))
-        acc1 = acc1.addingProduct(load8(a + i + 8), load8(b + i + 8))
-        i += 16
-    }
-    if i + 8 <= count {
-        acc0 = acc0.addingProduct(load8(a + i), load8(b + i))
-        i += 8
-    }
-    var sum = horizontalSum(acc0 + acc1)
-    while i < count {
-        sum = sum.addingProduct(a[i], b[i])
-        i += 1
-    }
-    return sum
-}
 
 enum Kernels {
 
@@ -224,25 +140,7 @@ enum Kernels {
         rowFactors d: UnsafePointer<Float>, rows m: Int, columnFactors x: UnsafePointer<Float>, columns n: Int,
         into out: UnsafeMutablePointer<Float>
     ) {
-        let n8 = n & ~7
-        for o in 0..<m {
-            let g = d[o]
-            let r = out + o * n
-            if g == 0 {
-                zeroFloats(r, n)
-                continue
-            }
-            let s = splat(g)
-            var i = 0
-            while i < n8 {
-                store8(s * load8(x + i), r + i)
-                i += 8
-            }
-            while i < n {
-                r[i] = g * x[i]
-                i += 1
-            }
-        }
+        writeOuterProduct(rowFactors: d, rows: m, columnFactors: x, columns: n, into: out)
     }
 
     /// Batch-1 backward: the weight gradient `dW = δ xᵀ` (see `outerProduct`; skipped when `dw` is nil because the
@@ -447,12 +345,6 @@ enum Kernels {
             output[i] = input[i] * input[i]
             i += 1
         }
-    }
-
-    /// True when none of the `count` values is NaN or infinite.
-    static func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
-        for i in 0..<count where !values[i].isFinite { return false }
-        return true
     }
 
     // MARK: - ReLU

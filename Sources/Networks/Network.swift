@@ -1,3 +1,5 @@
+import SIMDSupport
+
 /// A classifier (`linear`, `mlp:…` or `simple-cnn`) with softmax cross-entropy loss, hand-written forward and
 /// backward passes and all buffers preallocated at init (no allocation per step).
 ///
@@ -137,7 +139,7 @@ public final class Network {
                 columnFactors: UnsafePointer(s == 0 ? inputCopy : stages[s - 1].output)))
         }
         outerProductBlocks = blocks
-        let flat = arena.staggeredFloats(offset, pageOffsets: [2304, 2880])
+        let flat = arena.staggeredFloats(offset, pageOffsets: [PageStagger.networkWeights, PageStagger.networkGradients])
         parameters = UnsafeMutableBufferPointer(start: flat[0], count: offset)
         gradients = UnsafeMutableBufferPointer(start: flat[1], count: offset)
         losses = arena.floats(maxBatchSize)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SIMDSupport
 
 /// Owner of every buffer a network allocates: 64-byte aligned, zero-initialised, freed together.
 final class Arena {
@@ -18,28 +19,12 @@ final class Arena {
         return raw.bindMemory(to: Int32.self, capacity: max(count, 1))
     }
 
-    /// Float buffers for the large per-parameter arrays, in one 2 MiB-aligned block (transparent huge pages on
-    /// Linux) and each starting `pageOffsets[k]` bytes past a 4 KiB boundary. The optimizer places its own
-    /// per-parameter state at offsets 0, 576 and 1152 bytes into a page, so giving the weights and gradients
-    /// other offsets keeps a fused update's loads from 4 KiB-aliasing its stores (the CPU would then wait for
-    /// the store to complete, as for a true dependency).
+    /// Float buffers for the large per-parameter arrays, in one slab (2 MiB-aligned, transparent huge pages on
+    /// Linux), buffer k starting `pageOffsets[k]` bytes past a 4 KiB boundary (see ``PageStagger``).
     func staggeredFloats(_ count: Int, pageOffsets: [Int]) -> [UnsafeMutablePointer<Float>] {
-        var starts: [Int] = []
-        var end = 0
-        for offset in pageOffsets {
-            let start = (end + 4095) / 4096 * 4096 + offset
-            starts.append(start)
-            end = start + max(count, 1) * MemoryLayout<Float>.stride
-        }
-        let hugePage = 2 << 20
-        let size = (end + hugePage - 1) / hugePage * hugePage
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: hugePage)
-        #if os(Linux)
-        _ = madvise(raw, size, 14)  // MADV_HUGEPAGE
-        #endif
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
-        blocks.append(raw)
-        return starts.map { (raw + $0).bindMemory(to: Float.self, capacity: max(count, 1)) }
+        let slab = StaggeredSlab(counts: Array(repeating: count, count: pageOffsets.count), pageOffsets: pageOffsets)
+        blocks.append(slab.base)
+        return slab.buffers
     }
 
     private func allocate(bytes: Int) -> UnsafeMutableRawPointer {
@@ -101,7 +86,7 @@ final class LinearStage: Stage {
             weight: parameters + weightOffset, bias: parameters + biasOffset, outCount: outputCount, y: output)
         // A non-finite weight makes its row's pre-activation non-finite (±∞·x, or 0·∞ = NaN), so finite
         // pre-activations prove every weight finite, which lets the backward skip dead rows one by one.
-        preactivationsFinite = Kernels.allFinite(output, count: batch * outputCount)
+        preactivationsFinite = allFinite(output, count: batch * outputCount)
         if relu { Kernels.reluForward(output, count: batch * outputCount) }
     }
 

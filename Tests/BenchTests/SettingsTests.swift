@@ -30,7 +30,7 @@ struct SettingsTests {
     @Test("unknown names of every kind")
     func unknownNames() {
         let cases: [(String, (inout RunConfiguration) -> Void)] = [
-            ("base", { $0.base = "adagrad" }), ("meta", { $0.meta = "newton" }), ("stream", { $0.stream = "shuffled" }),
+            ("base", { $0.base = "adadelta" }), ("meta", { $0.meta = "newton" }), ("stream", { $0.stream = "shuffled" }),
             ("model", { $0.model = "resnet" }), ("granularity", { $0.granularity = "rowwise" }),
             ("schedule", { $0.schedule = "exponential" }), ("mode", { $0.mode = "fast" }), ("augment", { $0.augment = "rotate" }),
             ("split", { $0.split = "validation" }),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Reports
 @testable import Bench
 
 let tinySuiteText = """
@@ -35,7 +36,8 @@ struct SuiteTests {
         #expect(p.runs[0].configuration.stream == "input-permuted" && p.runs[0].configuration.tasks == 2)
         #expect(p.runs[2].configuration.alpha0 == 1e-3 && p.runs[2].configuration.meta == "fixed")
         #expect(p.runs[4].configuration.granularity == "last-layer-and-others")
-        #expect(p.runs.map(\.method) == ["fixed", "fixed", "fixed", "fixed", "metaoptimize", "metaoptimize", "hypergradient", "hypergradient"])
+        #expect(p.runs.map(\.method) == [.fixed, .fixed, .fixed, .fixed, .metaOptimize, .metaOptimize, .hypergradient, .hypergradient])
+        #expect(p.runs.map(\.family) == Array(repeating: "adamw", count: 8))
         #expect(p.runs[0].grid == "permuted/AdamW fixed" && p.runs[4].grid == nil)
         #expect(p.runs[0].directory == "runs/permuted/adamw-fixed-alpha0=0.0001/seed-0")
         #expect(Set(p.runs.map(\.directory)).count == 8)
@@ -57,7 +59,7 @@ struct SuiteTests {
             }
         }
         #expect(throws: SettingError.self) {
-            _ = try SuitePlan(SuiteFile.parse(#"{"name": "x", "seeds": [0], "groups": [{"name": "g", "methods": [{"label": "m", "settings": {"base": "adagrad"}}]}]}"#, source: "s.json"))
+            _ = try SuitePlan(SuiteFile.parse(#"{"name": "x", "seeds": [0], "groups": [{"name": "g", "methods": [{"label": "m", "settings": {"base": "adadelta"}}]}]}"#, source: "s.json"))
         }
     }
 

@@ -13,7 +13,7 @@ struct ConfigurationTests {
         #expect(try MetaRule(parsing: "RMSProp") == .rmsprop)
         #expect(try MetaRule(parsing: "hypergradient") == .hypergradient)
         #expect(try OptimizerMode(parsing: "Standard") == .standard)
-        #expect(throws: OptimizerError.self) { try BaseRule(parsing: "adagrad") }
+        #expect(throws: OptimizerError.self) { try BaseRule(parsing: "adadelta") }
         #expect(throws: OptimizerError.self) { try MetaRule(parsing: "") }
     }
 
@@ -56,7 +56,7 @@ struct ConfigurationTests {
         expected.base = .sgd
         #expect(partial == expected)
         #expect(throws: DecodingError.self) {
-            try JSONDecoder().decode(OptimizerConfiguration.self, from: Data(#"{"meta":"adagrad"}"#.utf8))
+            try JSONDecoder().decode(OptimizerConfiguration.self, from: Data(#"{"meta":"adadelta"}"#.utf8))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RuleKernels
 @testable import MetaOptimize
 
 /// (granularity, number of β) for mlp 784-256-256-10; nodewise = 256 + 256 + 256 + 256 + 10 + 10.

@@ -88,7 +88,7 @@ struct IDBDTests {
         let p: [Float] = [Float(exp(l0) / (exp(l0) + exp(l1))), Float(exp(l1) / (exp(l0) + exp(l1)))]
         var hessian = [Float](repeating: 0, count: 6)
         p.withUnsafeBufferPointer { pp in x.withUnsafeBufferPointer { xp in hessian.withUnsafeMutableBufferPointer { hp in
-            MetaOptimizer.softmaxLinearDiagonalHessian(probabilities: pp, input: xp, into: hp)
+            softmaxLinearDiagonalHessian(probabilities: pp, input: xp, into: hp)
         } } }
         for i in 0 ..< 6 {
             var plus = w, minus = w

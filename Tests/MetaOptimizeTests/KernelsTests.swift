@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 @testable import MetaOptimize
+import RuleKernels
+import SIMDSupport
 
-/// Per-element base and meta rule formulas (Kernels.swift), checked against hand / numpy computations.
+/// Per-element base and meta rule formulas (the rules' lanes), checked against hand / numpy computations.
 @Suite("Kernels: base and meta rule formulas")
 struct KernelsTests {
     // The α the optimizer uses for α0 = 1e-2: exp of the Float32 β = log(Float(0.01)), correctly rounded to Float32.
@@ -113,7 +115,7 @@ struct KernelsTests {
     // MARK: meta rules on a given z sequence
 
     /// Runs a meta kernel over the z sequence on one group, returning β after each step.
-    static func metaTrajectory(_ zs: [Float], beta0: Float, kernel: (Int) -> MetaKernel) -> [Float] {
+    static func metaTrajectory(_ zs: [Float], beta0: Float, pass: (Int, MetaBuffers) -> Bool) -> [Float] {
         var beta: [Float] = [beta0], m: [Float] = [0], v: [Float] = [0]
         var out: [Float] = []
         for (t, z) in zs.enumerated() {
@@ -123,9 +125,9 @@ struct KernelsTests {
                 beta.withUnsafeBufferPointer { bp in m.withUnsafeBufferPointer { mp in v.withUnsafeBufferPointer { vp in
                     nb.withUnsafeMutableBufferPointer { nbp in nm.withUnsafeMutableBufferPointer { nmp in
                         nv.withUnsafeMutableBufferPointer { nvp in na.withUnsafeMutableBufferPointer { nap in
-                            runMetaPass(kernel(t + 1), MetaBuffers(
-                                z: zp.baseAddress!, beta: bp.baseAddress!, m: mp.baseAddress!, v: vp.baseAddress!,
-                                nextBeta: nbp.baseAddress!, nextM: nmp.baseAddress!, nextV: nvp.baseAddress!,
+                            pass(t + 1, MetaBuffers(
+                                z: zp.baseAddress!, beta: bp.baseAddress!, s0: mp.baseAddress!, s1: vp.baseAddress!,
+                                nextBeta: nbp.baseAddress!, nextS0: nmp.baseAddress!, nextS1: nvp.baseAddress!,
                                 nextAlpha: nap.baseAddress!, count: 1))
                         } }
                     } }
@@ -145,9 +147,9 @@ struct KernelsTests {
     @Test("standard Adam meta equals Adam on β (numpy reference, η = 1e-2)")
     func standardAdamMeta() {
         let common = MetaCommon(eta: 1e-2, metaWeightDecay: 0)
-        let got = Self.metaTrajectory(Self.zs, beta0: Self.beta0) { t in
-            .adamStandard(AdamStandardMeta(common: common, rho: 0.9, lambda: 0.999, rhoPower: pow(0.9, Double(t)),
-                                           lambdaPower: pow(0.999, Double(t))))
+        let got = Self.metaTrajectory(Self.zs, beta0: Self.beta0) { t, b in
+            runMetaPass(AdamMetaRule.Standard(common: common, rho: 0.9, lambda: 0.999, rhoPower: pow(0.9, Double(t)),
+                                              lambdaPower: pow(0.999, Double(t))), b)
         }
         let want = [-4.605170249938965, -4.5977288838075046, -4.5947619879668276, -4.588612959239511]
         for t in 0 ..< 4 { #expect(abs(Double(got[t]) - want[t]) <= 1e-6, "step \(t + 1): \(got[t])") }
@@ -156,8 +158,8 @@ struct KernelsTests {
     @Test("standard RMSProp meta equals RMSprop on β (numpy reference, η = 1e-2)")
     func standardRMSPropMeta() {
         let common = MetaCommon(eta: 1e-2, metaWeightDecay: 0)
-        let got = Self.metaTrajectory(Self.zs, beta0: Self.beta0) { _ in
-            .rmspropStandard(RMSPropStandardMeta(common: common, lambda: 0.999))
+        let got = Self.metaTrajectory(Self.zs, beta0: Self.beta0) { _, b in
+            runMetaPass(RMSPropMetaRule.Standard(common: common, lambda: 0.999), b)
         }
         let want = [-4.605170249938965, -4.288944483909478, -4.406438492752526, -4.095176879698802]
         for t in 0 ..< 4 { #expect(abs(Double(got[t]) - want[t]) <= 1e-6, "step \(t + 1): \(got[t])") }
@@ -166,8 +168,9 @@ struct KernelsTests {
     @Test("faithful MNM meta: m̄ ← ρ̄m̄ + z, v̄ ← λ̄v̄ + m̄², Δβ = −η·m̄/sqrt(μ̄v̄ + 1e-10) (hand transcription)")
     func faithfulMNMMeta() {
         let common = MetaCommon(eta: 1e-2, metaWeightDecay: 0)
-        let got = Self.metaTrajectory(Self.zs, beta0: Self.beta0) { t in
-            .mnm(MNMMeta(common: common, rho: 0.9, lambda: 0.999, mu: (1 - 0.999) / (1 - pow(0.999, Double(t)))))
+        let got = Self.metaTrajectory(Self.zs, beta0: Self.beta0) { t, b in
+            runMetaPass(MNMMetaRule.Lanes(common: common, rho: 0.9, lambda: 0.999,
+                                          mu: (1 - 0.999) / (1 - pow(0.999, Double(t)))), b)
         }
         var beta = Double(Self.beta0), m = 0.0, v = 0.0
         for (t, z) in Self.zs.enumerated() {
@@ -183,13 +186,13 @@ struct KernelsTests {
     func lionMetaOrder() {
         let common = MetaCommon(eta: 0.125, metaWeightDecay: 0)
         // c̄ = 0.9, ρ̄ = 0.5, z = 1, −1: step 1 sign(0.1) = +1; m̄ = 0.5; step 2 sign(0.45 − 0.1) = +1 → β falls twice.
-        let got = Self.metaTrajectory([1, -1], beta0: 0) { _ in
-            .lion(LionMeta(common: common, interpolation: 0.9, rho: 0.5))
+        let got = Self.metaTrajectory([1, -1], beta0: 0) { _, b in
+            runMetaPass(LionMetaRule.Lanes(common: common, interpolation: 0.9, rho: 0.5), b)
         }
         #expect(got == [-0.125, -0.25])
         // With the roles of c̄ and ρ̄ swapped the second sign flips: sign(0.5·0.1 − 0.5) = −1.
-        let swapped = Self.metaTrajectory([1, -1], beta0: 0) { _ in
-            .lion(LionMeta(common: common, interpolation: 0.5, rho: 0.9))
+        let swapped = Self.metaTrajectory([1, -1], beta0: 0) { _, b in
+            runMetaPass(LionMetaRule.Lanes(common: common, interpolation: 0.5, rho: 0.9), b)
         }
         #expect(swapped == [-0.125, 0])
         // Updated-momentum variant would give sign(0.9·0 + 0.1·(−1)) < 0 at step 2: excluded by the first check.
@@ -198,7 +201,7 @@ struct KernelsTests {
     @Test("meta weight decay shrinks β toward 0: β ← (1 − η·κ̄)·β − η·z")
     func metaWeightDecay() {
         let common = MetaCommon(eta: 0.5, metaWeightDecay: 0.5)
-        let got = Self.metaTrajectory([0, 1], beta0: -4) { _ in .sgd(SGDMeta(common: common)) }
+        let got = Self.metaTrajectory([0, 1], beta0: -4) { _, b in runMetaPass(SGDMetaRule.Lanes(common: common), b) }
         #expect(got == [-3, -2.75])
     }
 
@@ -209,9 +212,9 @@ struct KernelsTests {
         let ok = z.withUnsafeBufferPointer { zp in beta.withUnsafeBufferPointer { bp in zero.withUnsafeBufferPointer { op in
             nb.withUnsafeMutableBufferPointer { nbp in nm.withUnsafeMutableBufferPointer { nmp in
                 nv.withUnsafeMutableBufferPointer { nvp in na.withUnsafeMutableBufferPointer { nap in
-                    runMetaPass(.sgd(SGDMeta(common: MetaCommon(eta: 1e10, metaWeightDecay: 0))), MetaBuffers(
-                        z: zp.baseAddress!, beta: bp.baseAddress!, m: op.baseAddress!, v: op.baseAddress!,
-                        nextBeta: nbp.baseAddress!, nextM: nmp.baseAddress!, nextV: nvp.baseAddress!,
+                    runMetaPass(SGDMetaRule.Lanes(common: MetaCommon(eta: 1e10, metaWeightDecay: 0)), MetaBuffers(
+                        z: zp.baseAddress!, beta: bp.baseAddress!, s0: op.baseAddress!, s1: op.baseAddress!,
+                        nextBeta: nbp.baseAddress!, nextS0: nmp.baseAddress!, nextS1: nvp.baseAddress!,
                         nextAlpha: nap.baseAddress!, count: 9))
                 } }
             } }

@@ -52,20 +52,25 @@ struct OptimizerStateTests {
         let good = optimizer.exportState()
         var cases: [(String, OptimizerState)] = []
         var s = good
-        s.tensors[0].name = "other"
-        cases.append(("tensors", s))
-        s = good
-        s.configuration.metaStepSize = 0.5
+        var tensors = ToyProblem.tensors
+        tensors[0].name = "other"
+        s.method = try MetaOptimizer(tensors: tensors, configuration: config, totalSteps: 10).exportState().method
         cases.append(("configuration", s))
-        s = good
-        s.totalSteps = 11
-        cases.append(("totalSteps", s))
+        var other = config
+        other.metaStepSize = 0.5
+        s.method = try MetaOptimizer(tensors: ToyProblem.tensors, configuration: other, totalSteps: 10).exportState().method
+        cases.append(("configuration", s))
+        s.method = try MetaOptimizer(tensors: ToyProblem.tensors, configuration: config, totalSteps: 11).exportState().method
+        cases.append(("configuration", s))
         s = good
         s.trace.removeLast()
         cases.append(("trace", s))
         s = good
-        s.metaFirstMoment = []
-        cases.append(("metaFirstMoment", s))
+        s.arrays.removeAll { $0.name == "metaFirstMoment" }
+        cases.append(("arrays", s))
+        s = good
+        s.scalars["metaPower"] = 2
+        cases.append(("metaPower", s))
         s = good
         s.logStepSizes = [.infinity]
         cases.append(("logStepSizes", s))

@@ -43,3 +43,44 @@ let mlpTensors = [
 
 /// β0 and α0 as the official code computes them: log and exp of Float32.
 func float32LogStepSize(_ alpha0: Double) -> Float { log(Float(alpha0)) }
+
+/// Named views of MetaOptimize's exported arrays (the names its rules declare), for readable tests.
+extension OptimizerState {
+    var logStepSizes: [Float] { get { self[array: "logStepSizes"] } set { self[array: "logStepSizes"] = newValue } }
+    var trace: [Float] { get { self[array: "trace"] } set { self[array: "trace"] = newValue } }
+    var firstMoment: [Float] { get { self[array: "firstMoment"] } set { self[array: "firstMoment"] = newValue } }
+    var secondMoment: [Float] { get { self[array: "secondMoment"] } set { self[array: "secondMoment"] = newValue } }
+    var metaFirstMoment: [Float] {
+        get { self[array: "metaFirstMoment"] } set { self[array: "metaFirstMoment"] = newValue }
+    }
+    var metaSecondMoment: [Float] {
+        get { self[array: "metaSecondMoment"] } set { self[array: "metaSecondMoment"] = newValue }
+    }
+    var metaGradients: [Float] { get { self[array: "metaGradients"] } set { self[array: "metaGradients"] = newValue } }
+}
+
+/// The diagonal Hessian of softmax cross-entropy for a linear model logits = W·x + b (W: [classes, inputs]
+/// row-major, followed by b: [classes]), as meta `idbd` needs it: H[W_kj] = p_k(1 − p_k)·x_j², H[b_k] = p_k(1 − p_k),
+/// with p = softmax(logits) of the current sample. (The network computes the same in its training step.)
+func softmaxLinearDiagonalHessian(probabilities: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>,
+                                  into hessian: UnsafeMutableBufferPointer<Float>) {
+    let k = probabilities.count, n = input.count
+    precondition(hessian.count == k * n + k, "hessian: expected \(k * n + k) values, found \(hessian.count)")
+    for c in 0 ..< k {
+        let p = probabilities[c]
+        let curvature = p * (1 - p)
+        for j in 0 ..< n { hessian[c * n + j] = curvature * (input[j] * input[j]) }
+        hessian[k * n + c] = curvature
+    }
+}
+
+/// The logging convention of the official runs (spec §3.6): α and β are logged after steps 1, 101, 201, … at
+/// x = completed steps − 1 (0, 100, 200, …). The suite logs every bin instead; this pins down the convention the
+/// golden values were read with.
+enum OfficialLogging {
+    /// The x value to log at after `completedSteps` steps, or nil when the official code would not log there.
+    static func logPoint(completedSteps: Int) -> Int? {
+        guard completedSteps >= 1, (completedSteps - 1) % 100 == 0 else { return nil }
+        return completedSteps - 1
+    }
+}

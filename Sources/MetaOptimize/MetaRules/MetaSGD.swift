@@ -1,0 +1,26 @@
+import RuleKernels
+import SIMDSupport
+
+extension MetaRule {
+    /// Meta SGD: β ← (1 − η·κ̄)·β − η·z.
+    public static let sgd = MetaRule(SGDMetaRule.self)
+}
+
+enum SGDMetaRule: MetaRuleDefinition {
+    static let name = "sgd"
+    static let summary = "sgd: β ← (1 − ηκ̄)β − ηz"
+    static func state(_ mode: OptimizerMode) -> StateLayout { Lanes.state }
+    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
+                     _ b: MetaBuffers) -> Bool {
+        runMetaPass(Lanes(common: MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)), b)
+    }
+
+    /// β ← (1 − η·κ̄)·β − η·z (also hypergradient descent and IDBD).
+    struct Lanes: MetaLanes {
+        static var state: StateLayout { .none }
+        let common: MetaCommon
+        @inline(__always) func update(z: V8, beta: V8, s0: inout V8, s1: inout V8) -> V8 {
+            common.shrink * beta - common.eta * z
+        }
+    }
+}
