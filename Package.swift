@@ -47,12 +47,12 @@ let package = Package(
         .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Competitors", "Reports"]),
         .executableTarget(
             name: "mobench",
-            dependencies: ["Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Bench", "Competitors", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "AllocationCounter"],
+            dependencies: ["Bench", "Competitors", "AllocationCounter"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),

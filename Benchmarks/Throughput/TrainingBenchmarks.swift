@@ -1,5 +1,6 @@
 import AllocationCounter
 import Bench
+import Competitors
 import Foundation
 import MetaOptimize
 import Networks
@@ -17,6 +18,8 @@ struct TrainingCase {
     var input: InputShape
     var classes: Int
     var optimizer: OptimizerConfiguration
+    /// A learning-rate-free competitor instead of MetaOptimize (at the spec's comparison settings).
+    var competitor: CompetitorMethod? = nil
 }
 
 struct Measurement: Codable {
@@ -70,7 +73,11 @@ enum TrainingBenchmarks {
                          input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "part/simple-cnn-3x32x32/network-only", part: .networkOnly, model: .simpleCNN,
                          input: cifar, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
-        ]
+        ] + CompetitorMethod.allCases.map {
+            // The competitors against fixed AdamW (`mlp-784-256-256-10/adamw+fixed`): ratio printed by `training`.
+            TrainingCase(name: "mlp-784-256-256-10/\($0.rawValue)", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .fixed), competitor: $0)
+        }
     }
 
     /// One case ready to run: its network, optimizer and inputs, allocated once.
@@ -92,7 +99,13 @@ enum TrainingBenchmarks {
             network.initialize(using: &generator)
             outerProducts = network.outerProductBlocks
             let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
-            optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
+            if let method = c.competitor {
+                var settings = CompetitorSettings()
+                if method == .mechanic { settings.lr = 1 }  // spec §8: base lr 1.0
+                optimizer = try makeCompetitor(method, tensors: tensors, settings: settings)
+            } else {
+                optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
+            }
             size = c.input.channels * c.input.height * c.input.width
             // A few distinct inputs so gradients vary from step to step.
             inputs = .allocate(capacity: 16 * size)

@@ -1,3 +1,4 @@
+import Competitors
 import Foundation
 
 /// Every setting of one run. JSON form (`--config FILE.json`, the `config` object of `result.json`): one flat object
@@ -64,6 +65,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// Test samples evaluated at the end of each task (0 = all of the task's test samples).
     public var testSamples: Int = 2000
 
+    /// The learning-rate-free competitors' own hyper-parameters (flat keys `d0`, `growth_rate`, …; nil = the
+    /// package default). Their `lr` is `alpha0`, their `weight_decay` is `weight_decay`.
+    public var competitor = CompetitorSettings()
+
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -115,6 +120,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         subnormals = try c.decodeIfPresent(String.self, forKey: .subnormals) ?? d.subnormals
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
         testSamples = try c.decodeIfPresent(Int.self, forKey: .testSamples) ?? d.testSamples
+        competitor = try CompetitorSettings(flatFrom: decoder)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -136,10 +142,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         try c.encode(mode, forKey: .mode); try c.encode(schedule, forKey: .schedule)
         try c.encode(subnormals, forKey: .subnormals)
         try c.encode(logEvery, forKey: .logEvery); try c.encode(testSamples, forKey: .testSamples)
+        try competitor.encodeFlat(to: encoder)
     }
 
     /// All JSON keys a configuration accepts.
-    public static var allKeys: [String] { CodingKeys.allCases.map(\.rawValue) }
+    public static var allKeys: [String] { CodingKeys.allCases.map(\.rawValue) + CompetitorSettings.flatKeys }
 
     /// Decodes a configuration from JSON: a bare configuration object, or a `result.json` (its `config` object),
     /// so that a result file can be fed back to reproduce its run. Unknown keys are an error.

@@ -63,6 +63,7 @@ public struct ValidatedConfiguration: Sendable {
 
         optimizerKind = try OptimizerKind.named(c.optimizer)
         c.optimizer = optimizerKind.name
+        try c.resolveCompetitorSettings()
         var o = OptimizerConfiguration()
         do {
             o.base = try BaseRule(parsing: c.base)

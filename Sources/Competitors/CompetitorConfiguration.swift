@@ -104,6 +104,9 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
     public var cocobAlpha: Double?
     /// KT's initial wealth `w`.
     public var initialWealth: Double?
+    /// FTZ + DAZ during the step (``SubnormalHandling/flush``, the run default) or IEEE subnormals (`exact`, as
+    /// PyTorch's CPU default).
+    public var flushSubnormals = true
 
     public init() {}
 
@@ -112,6 +115,7 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
     public func resolved(for method: CompetitorMethod) -> CompetitorSettings {
         var r = CompetitorSettings()
         r.weightDecay = weightDecay
+        r.flushSubnormals = flushSubnormals
         switch method {
         case .prodigy:
             r.lr = lr ?? 1; r.beta1 = beta1 ?? 0.9; r.beta2 = beta2 ?? 0.999
@@ -151,6 +155,13 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
         case .kt:
             r.initialWealth = initialWealth ?? 1e-4
         }
+        return r
+    }
+
+    /// ``resolved(for:)``, checked; throws ``OptimizerError/invalidValue(field:expected:found:)`` naming the key.
+    public func resolvedAndValidated(for method: CompetitorMethod) throws -> CompetitorSettings {
+        let r = resolved(for: method)
+        try r.validate(for: method)
         return r
     }
 

@@ -77,6 +77,8 @@ protocol Competitor: Optimizer {
     var book: StepBookkeeping { get set }
     var buffers: StateBuffers { get }
     var spans: [TensorSpan] { get }
+    /// The resolved settings (also whether subnormals are flushed during the step).
+    var settings: CompetitorSettings { get }
     /// The method name and resolved settings (a checkpoint restores only into the same).
     var identity: String { get }
     /// Every Double (and scalar Float) state variable by name.
@@ -100,6 +102,9 @@ extension Competitor {
     func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float) -> Bool {
         precondition(weights.count == parameterCount && gradients.count == parameterCount,
                      "expected buffers of \(parameterCount) weights")
+        guard book.divergedAtStep == nil else { return false }
+        let floatingPointEnvironment = settings.flushSubnormals ? SubnormalFlush.begin() : nil
+        defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
         guard book.admit(loss: loss, gradients: gradients.baseAddress!, count: parameterCount) else { return false }
         if let reason = update(weights: weights.baseAddress!, gradients: gradients.baseAddress!, loss: loss) {
             return book.diverge(reason)

@@ -23,6 +23,7 @@ struct RunCommand: ParsableCommand {
     var printConfig = false
 
     @OptionGroup var streamOptions: StreamOptions
+    @OptionGroup(title: "Learning-rate-free methods") var competitorOptions: CompetitorOptions
 
     @Option(help: "linear, mlp:H,H,…, simple-cnn (default: mlp:256,256).")
     var model: String?
@@ -86,11 +87,13 @@ struct RunCommand: ParsableCommand {
 
     func resolvedConfiguration() throws -> RunConfiguration {
         var c = RunConfiguration()
+        var alpha0Given = alpha0 != nil
         if let config {
             guard let data = FileManager.default.contents(atPath: config) else {
                 throw Failure(message: "\(config): cannot read the config file", status: 2)
             }
             c = try RunConfiguration.decode(json: data, source: config)
+            alpha0Given = alpha0Given || RunConfiguration.setsAlpha0(json: data)
         }
         streamOptions.apply(to: &c)
         if let model { c.model = model }
@@ -114,6 +117,7 @@ struct RunCommand: ParsableCommand {
         if let subnormals { c.subnormals = subnormals }
         if let logEvery { c.logEvery = logEvery }
         if let testSamples { c.testSamples = testSamples }
+        try competitorOptions.apply(to: &c, alpha0Given: alpha0Given)
         return c
     }
 
