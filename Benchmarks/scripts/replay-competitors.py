@@ -147,6 +147,7 @@ def main():
             model[2].bias.copy_(torch.from_numpy(init["layers.1.bias"]))
         opt = reference_optimizer(method, model.parameters())
         agree = 0
+        agree_relative = 0
         first_disagreement = None
         max_difference = 0.0
         for row in rows:
@@ -158,15 +159,24 @@ def main():
             opt.step()
             difference = abs(loss.item() - float(row["loss"]))
             max_difference = max(max_difference, difference) if np.isfinite(difference) else float("inf")
+            if difference <= args.tolerance * max(1.0, abs(loss.item())):
+                agree_relative += 1
             if difference <= args.tolerance:
                 agree += 1
             elif first_disagreement is None:
                 first_disagreement = int(row["step"])
-        results[method] = {"steps": len(rows), "agreeing": agree, "fraction": agree / max(len(rows), 1),
+        with open(os.path.join(run_dir, "result.json")) as f:
+            diverged_at = json.load(f).get("diverged_at_step")
+        # Steps counted out of the planned ones: a run that diverged (non-finite loss) stops early, and its
+        # remaining steps count as disagreeing.
+        results[method] = {"planned_steps": 2 * task_length, "steps_run": len(rows), "agreeing": agree,
+                           "fraction": agree / (2 * task_length),
+                           "agreeing_relative": agree_relative, "mobench_diverged_at_step": diverged_at,
                            "first_disagreement": first_disagreement, "max_abs_difference": max_difference}
-        print(f"{method:22s} {agree:5d}/{len(rows)} steps agree within {args.tolerance:g} "
-              f"(fraction {agree / max(len(rows), 1):.3f}; first disagreement: {first_disagreement}; "
-              f"max |Δloss| {max_difference:.3g})", flush=True)
+        print(f"{method:22s} {agree:5d}/{2 * task_length} steps agree within {args.tolerance:g} "
+              f"(fraction {agree / (2 * task_length):.3f}; within {args.tolerance:g}·max(1,|loss|): {agree_relative}; "
+              f"first disagreement: {first_disagreement}; max |Δloss| {max_difference:.3g}; "
+              f"mobench diverged at step: {diverged_at})", flush=True)
     with open(os.path.join(args.out, "replay.json"), "w") as f:
         json.dump(results, f, indent=2)
 

@@ -18,12 +18,13 @@ public enum CompetitorMethod: String, Codable, Sendable, CaseIterable, CustomStr
 
     public var description: String { rawValue }
 
-    /// Whether summaries compare the method with the Adam(W) grid (true) or with SGD's (false).
-    public var isAdamLike: Bool {
+    /// The fixed-step-size grid summaries rank the method against: `adamw` for the Adam-like methods, `lion` for
+    /// D-Adapt Lion, `sgd` for the SGD-like ones (Mechanic: the family of the base it wraps, AdamW by default).
+    public var family: String {
         switch self {
-        case .prodigy, .dadaptAdam, .dadaptLion, .scheduleFreeAdamW: return true
-        case .mechanic: return true  // wraps AdamW by default; `family(base:)` refines it
-        case .dadaptSGD, .dadaptAdaGrad, .dog, .ldog, .scheduleFreeSGD, .cocob, .kt: return false
+        case .prodigy, .dadaptAdam, .scheduleFreeAdamW, .mechanic: return "adamw"
+        case .dadaptLion: return "lion"
+        case .dadaptSGD, .dadaptAdaGrad, .dog, .ldog, .scheduleFreeSGD, .cocob, .kt: return "sgd"
         }
     }
 

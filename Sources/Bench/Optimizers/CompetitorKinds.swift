@@ -6,7 +6,7 @@ import Reports
 // The learning-rate-free competitors (spec baselines.md), one registered kind each. `--alpha0` is the package's
 // `lr` (Mechanic: its base optimizer's lr), `--weight-decay` its `weight_decay`; the other hyper-parameters are the
 // `competitor` settings. Family: the fixed-step-size grid a method is ranked against (AdamW's for the Adam-like,
-// SGD's for the SGD-like; Mechanic: its base).
+// Lion's for D-Adapt Lion, SGD's for the SGD-like; Mechanic: its base).
 
 extension OptimizerKind {
     static let competitors: [OptimizerKind] = CompetitorMethod.allCases.map(competitor)
@@ -18,7 +18,7 @@ extension OptimizerKind {
             methodKind: { _ in .learningRateFree },
             family: { v in
                 if method == .mechanic { return v.configuration.base == "adamw" ? "adamw" : "sgd" }
-                return method.isAdamLike ? "adamw" : "sgd"
+                return method.family
             },
             needsDiagonalHessian: { _ in false },
             make: { context in
