@@ -194,17 +194,24 @@ func forChunks(_ count: Int, _ body: (_ i: Int, _ n: Int) -> Void) {
     if i < count { body(i, count - i) }
 }
 
-/// Eight lanes at `p + i`, or the first `n` with the rest 0.
+/// Eight lanes at `p + i`, or the first `n` with the rest 0. The tail is an out-of-line call, so the compiler keeps
+/// the full-chunk path a plain vector load (instead of merging both paths into a chain of blends).
 @inline(__always)
-func ld(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { n == 8 ? load8(p + i) : loadPartial(p, i, n) }
+func ld(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { n == 8 ? load8(p + i) : tailLoad(p, i, n) }
 
 @inline(__always)
 func ld(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) -> V8 { ld(UnsafePointer(p), i, n) }
 
 @inline(__always)
 func st(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) {
-    if n == 8 { store8(v, p + i) } else { storePartial(p, i, n, v) }
+    if n == 8 { store8(v, p + i) } else { tailStore(p, i, n, v) }
 }
+
+@inline(never)
+func tailLoad(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { loadPartial(p, i, n) }
+
+@inline(never)
+func tailStore(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) { storePartial(p, i, n, v) }
 
 /// 1 in the first `n` lanes, 0 in the others (masks the tail of a reduction).
 @inline(__always)
