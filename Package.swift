@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "CompetitorsTests", dependencies: ["Competitors", "MetaOptimize"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Competitors"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -27,10 +27,13 @@ struct Measurement: Codable {
     var stepsPerSecondMedian: Double
     var stepsPerSecondSamples: [Double]
     var allocationsPerStep: Double
+    /// Set when the optimizer diverged during the measurement (its later steps were refused: the rate is not the
+    /// rate of real steps).
+    var divergedAtStep: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case name, stepsPerSecondMedian = "steps_per_second_median", stepsPerSecondSamples = "steps_per_second_samples"
-        case allocationsPerStep = "allocations_per_step"
+        case allocationsPerStep = "allocations_per_step", divergedAtStep = "diverged_at_step"
     }
 }
 
@@ -166,7 +169,8 @@ enum TrainingBenchmarks {
         }
         return cases.indices.map { k in
             Measurement(name: cases[k].name, stepsPerSecondMedian: median(samples[k]), stepsPerSecondSamples: samples[k],
-                        allocationsPerStep: Double(allocations[k]) / Double(steps * repetitions))
+                        allocationsPerStep: Double(allocations[k]) / Double(steps * repetitions),
+                        divergedAtStep: prepared[k].optimizer.divergedAtStep)
         }
     }
 

@@ -126,8 +126,10 @@ func training(_ arguments: ArraySlice<String>) {
             let method = m.name.split(separator: "/").last.map(String.init) ?? ""
             guard m.name.hasPrefix("mlp-784-256-256-10/"), CompetitorMethod(rawValue: method) != nil else { continue }
             let ratio = m.stepsPerSecondMedian / fixed.stepsPerSecondMedian
+            let note = m.divergedAtStep.map { "  (diverged at step \($0): later steps refused, rate not meaningful)" }
+                ?? (ratio >= 0.6 ? "" : "  (below 0.6x)")
             print(String(format: "%@ %.2fx fixed AdamW%@", method.padding(toLength: 22, withPad: " ", startingAt: 0),
-                         ratio, ratio >= 0.6 ? "" : "  (below 0.6x)"))
+                         ratio, note))
         }
     }
     writeJSON(results, to: json)

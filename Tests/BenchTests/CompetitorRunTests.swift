@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Competitors
 import MetaOptimize
 @testable import Bench
 
@@ -47,6 +48,23 @@ struct CompetitorRunTests {
         let again = try RunConfiguration.decode(json: Data(text.utf8), source: "result.json")
         #expect(again.competitor.dCoef == 2 && again.competitor.growthRate == .infinity)
         #expect(try ValidatedConfiguration(again).configuration == ValidatedConfiguration(config).configuration)
+    }
+
+    @Test("Every declared competitor setting is a configuration key: decoded from JSON, re-encoded, and accepted by the key check")
+    func declaredKeysRoundTrip() throws {
+        let values: [String: String] = ["mechanic_betas": "\"0.9,0.99\"", "decouple": "true", "use_bias_correction": "true",
+                                        "safeguard_warmup": "true", "store_delta": "true", "slice_p": "2",
+                                        "warmup_steps": "3", "growth_rate": "\"inf\""]
+        for declaration in CompetitorSettingDeclarations.all {
+            let text = values[declaration.key] ?? "0.5"
+            let json = "{\"\(declaration.key)\": \(text)}"
+            let c = try RunConfiguration.decode(json: Data(json.utf8), source: "test")
+            #expect(c.competitor != CompetitorSettings(), "\(declaration.key) was not decoded")
+            #expect(c.json().contains("\"\(declaration.key)\""), "\(declaration.key) was not encoded")
+            let again = try RunConfiguration.decode(json: Data(c.json().utf8), source: "again")
+            #expect(again == c, "\(declaration.key) does not round-trip")
+        }
+        #expect(throws: SettingError.self) { _ = try RunConfiguration.decode(json: Data("{\"growth_rate\": \"fast\"}".utf8), source: "x") }
     }
 
     @Test("An invalid competitor setting is one line naming the key")
