@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Bench
 
 /// Runs the built `mobench` (next to the test bundle) and returns (status, stdout, stderr).
 func mobench(_ arguments: [String], in directory: String = repositoryRoot) throws -> (Int32, String, String) {
@@ -33,6 +34,10 @@ struct CommandLineTests {
             (["run", "--granularity", "blocks:1,1"], "block"),
             (["run", "--meta", "idbd"], "--meta idbd needs --model linear"),
             (["run", "--checkpoint-every", "10"], "--checkpoint-every needs --out"),
+            (["run", "--optimizer", "adam2"], "--optimizer: unknown value 'adam2'"),
+            (["run", "--optimizer", "prodigy", "--d0", "0"], "field 'd0'"),
+            (["run", "--optimizer", "mechanic", "--base", "lion"], "Mechanic wraps"),
+            (["run", "--optimizer", "mechanic", "--mechanic-betas", "0.9,x"], "--mechanic-betas"),
         ]
         for (arguments, needle) in cases {
             let (status, _, stderr) = try mobench(arguments)
@@ -40,6 +45,21 @@ struct CommandLineTests {
             #expect(stderr.contains(needle), "\(arguments): \(stderr)")
             #expect(stderr.split(separator: "\n").count == 1, "\(arguments): \(stderr)")
         }
+    }
+
+    @Test("--optimizer with competitor flags: the resolved configuration carries the package's lr, the flags and the package defaults")
+    func competitorFlags() throws {
+        let (status, stdout, stderr) = try mobench(["run", "--optimizer", "prodigy", "--d-coef", "2", "--growth-rate", "1.5",
+                                                    "--data", "fashion-mnist", "--print-config"])
+        #expect(status == 0, "\(stderr)")
+        let c = try RunConfiguration.decode(json: Data(stdout.utf8), source: "stdout")
+        #expect(c.optimizer == "prodigy" && c.alpha0 == 1)
+        #expect(c.competitor.dCoef == 2 && c.competitor.growthRate == 1.5 && c.competitor.d0 == 1e-6 && c.competitor.sliceP == 1)
+        let (status2, stdout2, _) = try mobench(["run", "--optimizer", "schedule-free-adamw", "--alpha0", "0.01",
+                                                 "--data", "fashion-mnist", "--print-config"])
+        #expect(status2 == 0)
+        let c2 = try RunConfiguration.decode(json: Data(stdout2.utf8), source: "stdout")
+        #expect(c2.alpha0 == 0.01 && c2.competitor.warmupSteps == 0 && c2.competitor.beta1 == 0.9)
     }
 
     @Test("Data errors exit with status 1 and name the path")
