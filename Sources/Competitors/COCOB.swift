@@ -6,10 +6,7 @@ import SIMDSupport
 /// it (spec §6.1): per-coordinate coin betting, w = x0 + (R + L)·θ / (max(G + L, α·L)·L). Logged step size: the
 /// mean and the max over all weights of the per-coordinate rate (R + L)/den after the step.
 final class COCOB: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
     let stepSizeReport = StepSizeReport(groupNames: ["mean", "max"], curveColumns: ["step_size_mean", "step_size_max"],
                                         traceColumns: ["step_size_mean", "step_size_max"])
@@ -23,9 +20,7 @@ final class COCOB: Competitor {
     let alpha, eps, wd: Double
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = c
+        basics = CompetitorBasics(name: "cocob", tensors: tensors, spans: spans, settings: c)
         alpha = c.cocobAlpha!; eps = c.eps!; wd = c.weightDecay
         let n = spans.last!.offset + spans.last!.count
         buffers = StateBuffers([("gradients_sum", n), ("grad_norm_sum", n), ("L", n), ("reward", n), ("x0", n)])
@@ -34,7 +29,6 @@ final class COCOB: Competitor {
         lmax.update(repeating: Float(eps), count: n)
     }
 
-    var identity: String { identityText("cocob", settings, tensors) }
     var summary: String { "COCOB-Backprop (parameterfree 0.0.1): alpha = \(alpha), weight_decay = \(wd)" }
 
     var scalarState: [String: Double] { ["k": k, "rate_mean": rateMean, "rate_max": rateMax] }

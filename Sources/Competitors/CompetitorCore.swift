@@ -72,15 +72,20 @@ struct StepBookkeeping: Sendable {
     }
 }
 
+/// What every competitor holds besides its own state: its name (`--optimizer`), tensors, resolved settings (also
+/// whether subnormals are flushed during the step) and step bookkeeping.
+struct CompetitorBasics {
+    let name: String
+    let tensors: [TensorDescriptor]
+    let spans: [TensorSpan]
+    let settings: CompetitorSettings
+    var book = StepBookkeeping()
+}
+
 /// The part of ``Optimizer`` the competitors implement through shared code.
 protocol Competitor: Optimizer {
-    var book: StepBookkeeping { get set }
+    var basics: CompetitorBasics { get set }
     var buffers: StateBuffers { get }
-    var spans: [TensorSpan] { get }
-    /// The resolved settings (also whether subnormals are flushed during the step).
-    var settings: CompetitorSettings { get }
-    /// The method name and resolved settings (a checkpoint restores only into the same).
-    var identity: String { get }
     /// Every Double (and scalar Float) state variable by name.
     var scalarState: [String: Double] { get }
     /// Sets the scalars from a validated state (same names as ``scalarState``).
@@ -94,6 +99,15 @@ protocol Competitor: Optimizer {
 }
 
 extension Competitor {
+    var book: StepBookkeeping {
+        get { basics.book }
+        set { basics.book = newValue }
+    }
+    var spans: [TensorSpan] { basics.spans }
+    var settings: CompetitorSettings { basics.settings }
+    /// The method name, resolved settings and tensor shapes (a checkpoint restores only into the same).
+    var identity: String { identityText(basics.name, basics.settings, basics.tensors) }
+
     var stepsTaken: Int { book.stepsTaken }
     var divergedAtStep: Int? { book.divergedAtStep }
     var divergenceReason: DivergenceReason? { book.divergenceReason }
@@ -143,6 +157,11 @@ extension Competitor {
     }
 
     var parameterCount: Int { spans.last.map { $0.offset + $0.count } ?? 0 }
+}
+
+/// One step size (`step_size` in the curve and the trace), plus one more value in the trace (`d`, `rbar`, …).
+func oneStepSize(alsoTracing extra: String) -> StepSizeReport {
+    StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"], traceColumns: ["step_size", extra])
 }
 
 /// The tensors' spans in the flat buffers; throws for an empty or malformed layout.

@@ -5,13 +5,9 @@ import SIMDSupport
 /// D-Adaptation AdaGrad (dense gradients) as `dadaptation` 3.2 `DAdaptAdaGrad` computes it (spec §2.3): dual
 /// averaging with per-coordinate AdaGrad scaling. One parameter group. Logged step size: λ = d·lr used; also d.
 final class DAdaptAdaGrad: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "d"])
+    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.3). Global doubles: d, W (weighted ‖s‖²), L1 (‖s‖₁), Gw, k. Per element, Float32: α, s, x0.
     var d: Double, weighted = 0.0, l1 = 0.0, gsqWeighted = 0.0, k = 0.0
@@ -21,9 +17,7 @@ final class DAdaptAdaGrad: Competitor {
     let lr, momentum, eps, wd, d0, growthRate: Double
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = c
+        basics = CompetitorBasics(name: "dadapt-adagrad", tensors: tensors, spans: spans, settings: c)
         lr = c.lr!; momentum = c.sgdMomentum!; eps = c.eps!; wd = c.weightDecay; d0 = c.d0!; growthRate = c.growthRate!
         d = d0
         lastLambda = d0 * lr
@@ -33,7 +27,6 @@ final class DAdaptAdaGrad: Competitor {
         alpha.update(repeating: 1e-6, count: n)
     }
 
-    var identity: String { identityText("dadapt-adagrad", settings, tensors) }
     var summary: String { "D-Adapt AdaGrad (dadaptation 3.2): lr = \(lr), d0 = \(d0), eps = \(eps), weight_decay = \(wd)" }
 
     var scalarState: [String: Double] {

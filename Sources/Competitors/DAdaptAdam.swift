@@ -5,13 +5,9 @@ import SIMDSupport
 /// D-Adaptation Adam (Defazio & Mishchenko, ICML 2023, arXiv 2301.07733) as `dadaptation` 3.2 `DAdaptAdam`
 /// computes it (spec §2.1). One parameter group. Logged step size: λ = d·lr·bias-correction used; also d after.
 final class DAdaptAdam: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "d"])
+    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.1). Global doubles: d, the weighted numerator Nw, k. Per element, Float32: s, m, v.
     var d: Double, numerator = 0.0, k = 0.0
@@ -22,9 +18,7 @@ final class DAdaptAdam: Competitor {
     let decouple, biasCorrection: Bool
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = c
+        basics = CompetitorBasics(name: "dadapt-adam", tensors: tensors, spans: spans, settings: c)
         lr = c.lr!; beta1 = c.beta1!; beta2 = c.beta2!; eps = c.eps!; wd = c.weightDecay; d0 = c.d0!
         growthRate = c.growthRate!; layerScale = c.layerScale!; decouple = c.decouple!
         biasCorrection = c.useBiasCorrection!
@@ -35,7 +29,6 @@ final class DAdaptAdam: Competitor {
         lastLambda = d0 * lr * (biasCorrection ? (1 - beta2).squareRoot() / (1 - beta1) : 1)
     }
 
-    var identity: String { identityText("dadapt-adam", settings, tensors) }
     var summary: String { "D-Adapt Adam (dadaptation 3.2): lr = \(lr), d0 = \(d0), weight_decay = \(wd), decouple = \(decouple)" }
 
     var scalarState: [String: Double] { ["d": d, "numerator_weighted": numerator, "k": k, "last_step_size": lastLambda] }

@@ -5,13 +5,9 @@ import SIMDSupport
 /// D-Adaptation Lion as `dadaptation` 3.2 `DAdaptLion` computes it (spec §2.4): sign updates of size d·lr, the
 /// parameters moving before d is updated. One parameter group. Logged step size: λ = d·lr used; also d after.
 final class DAdaptLion: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "d"])
+    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.4). Global doubles: d, Nw, k. Per element, Float32: m, s.
     var d: Double, numerator = 0.0, k = 0.0
@@ -21,9 +17,7 @@ final class DAdaptLion: Competitor {
     let lr, beta1, beta2, wd, d0: Double
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = c
+        basics = CompetitorBasics(name: "dadapt-lion", tensors: tensors, spans: spans, settings: c)
         lr = c.lr!; beta1 = c.beta1!; beta2 = c.beta2!; wd = c.weightDecay; d0 = c.d0!
         d = d0
         lastLambda = d0 * lr
@@ -32,7 +26,6 @@ final class DAdaptLion: Competitor {
         m = buffers["exp_avg"]; s = buffers["s"]
     }
 
-    var identity: String { identityText("dadapt-lion", settings, tensors) }
     var summary: String { "D-Adapt Lion (dadaptation 3.2): lr = \(lr), d0 = \(d0), weight_decay = \(wd)" }
 
     var scalarState: [String: Double] { ["d": d, "numerator_weighted": numerator, "k": k, "last_step_size": lastLambda] }

@@ -5,13 +5,9 @@ import SIMDSupport
 /// D-Adaptation SGD as `dadaptation` 3.2 `DAdaptSGD` computes it (spec §2.2): dual averaging z = x0 − s with the
 /// step λ = d·lr/‖g₁‖, d from the D-Adaptation lower bound. One parameter group. Logged step size: λ used; also d.
 final class DAdaptSGD: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "d"])
+    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.2). Global doubles: d, the running numerator N, k, ‖g₁‖. Per element, Float32: s, x0, z.
     var d: Double, numerator = 0.0, k = 0.0, g0Norm = 0.0
@@ -21,9 +17,7 @@ final class DAdaptSGD: Competitor {
     let lr, momentum, wd, d0, growthRate: Double
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = c
+        basics = CompetitorBasics(name: "dadapt-sgd", tensors: tensors, spans: spans, settings: c)
         lr = c.lr!; momentum = c.sgdMomentum!; wd = c.weightDecay; d0 = c.d0!; growthRate = c.growthRate!
         d = d0
         let n = spans.last!.offset + spans.last!.count
@@ -31,7 +25,6 @@ final class DAdaptSGD: Competitor {
         s = buffers["s"]; x0 = buffers["x0"]; z = buffers["z"]
     }
 
-    var identity: String { identityText("dadapt-sgd", settings, tensors) }
     var summary: String { "D-Adapt SGD (dadaptation 3.2): lr = \(lr), d0 = \(d0), momentum = \(momentum), weight_decay = \(wd)" }
 
     var scalarState: [String: Double] {

@@ -7,11 +7,8 @@ import SIMDSupport
 /// norms. DoG treats all tensors as one vector (one group); LDoG gives every tensor its own r̄, G, η.
 /// Logged step size: η used (DoG: also r̄; LDoG: one η per tensor).
 final class DoG: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
     let layerwise: Bool
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
     let stepSizeReport: StepSizeReport
 
@@ -27,10 +24,8 @@ final class DoG: Competitor {
     let initEta: Double?
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings, layerwise: Bool) {
-        self.tensors = tensors
-        self.spans = spans
         self.layerwise = layerwise
-        settings = c
+        basics = CompetitorBasics(name: layerwise ? "ldog" : "dog", tensors: tensors, spans: spans, settings: c)
         lr = c.lr!; eps = c.eps!; wd = c.weightDecay; initEta = c.initEta
         repsRel = c.initEta == nil ? c.repsRel! : 0
         let groups = layerwise ? spans.count : 1
@@ -43,8 +38,7 @@ final class DoG: Competitor {
             let columns = (0 ..< spans.count).map { "step_size_\($0)" }
             stepSizeReport = StepSizeReport(groupNames: tensors.map(\.name), curveColumns: columns, traceColumns: columns)
         } else {
-            stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                            traceColumns: ["step_size", "rbar"])
+            stepSizeReport = oneStepSize(alsoTracing: "rbar")
         }
     }
 
@@ -53,7 +47,6 @@ final class DoG: Competitor {
         squares.deallocate()
     }
 
-    var identity: String { identityText(layerwise ? "ldog" : "dog", settings, tensors) }
     var summary: String {
         "\(layerwise ? "LDoG" : "DoG") (dog-optimizer 1.0.3): lr = \(lr), reps_rel = \(repsRel), weight_decay = \(wd)"
     }

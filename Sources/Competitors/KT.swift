@@ -5,13 +5,9 @@ import SIMDSupport
 /// Krichevsky–Trofimov coin betting (Orabona & Pál, NeurIPS 2016, arXiv 1602.04128) as `parameterfree` 0.0.1
 /// `KT` computes it (spec §6.2): w = x0 + θ·W/t with one global wealth W. Logged step size: W/t used; also W.
 final class KT: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "wealth"])
+    let stepSizeReport = oneStepSize(alsoTracing: "wealth")
 
     // State (spec §6.2): global doubles W (wealth) and t; per element, Float32: x0 (first step), θ.
     var wealth: Double, t = 1.0, k = 0.0
@@ -20,9 +16,7 @@ final class KT: Competitor {
     let initialWealth, wd: Double
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = c
+        basics = CompetitorBasics(name: "kt", tensors: tensors, spans: spans, settings: c)
         initialWealth = c.initialWealth!; wd = c.weightDecay
         wealth = initialWealth
         let n = spans.last!.offset + spans.last!.count
@@ -30,7 +24,6 @@ final class KT: Competitor {
         x0 = buffers["x0"]; theta = buffers["theta"]
     }
 
-    var identity: String { identityText("kt", settings, tensors) }
     var summary: String { "KT (parameterfree 0.0.1): initial wealth = \(initialWealth), weight_decay = \(wd)" }
 
     var scalarState: [String: Double] { ["wealth": wealth, "t": t, "k": k] }

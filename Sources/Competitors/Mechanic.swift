@@ -7,13 +7,9 @@ import SIMDSupport
 /// set to ref + S·Δ, the scale S = Σ sᵢ learned by n parallel betting tuners. The base rule is standard PyTorch
 /// (torch.optim.AdamW, Adam or SGD), computed here. Logged step size: S′·lr_base; also S′.
 final class Mechanic: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "scale"])
+    let stepSizeReport = oneStepSize(alsoTracing: "scale")
 
     // State (spec §5). Tuner, Float32 vectors of length n: s, v, r, m. Per element, Float32: ref (weights before
     // the first base step) and, with store_delta, Δ. The base rule's state: AdamW/Adam m, v; SGD momentum buffer.
@@ -35,9 +31,7 @@ final class Mechanic: Competitor {
     let tunerEps: Float = 1e-8
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = c
+        basics = CompetitorBasics(name: "mechanic", tensors: tensors, spans: spans, settings: c)
         base = c.mechanicBase!
         lr = c.lr!; wd = c.weightDecay; beta1 = c.beta1 ?? 0; beta2 = c.beta2 ?? 0; eps = c.eps ?? 0
         momentum = c.sgdMomentum ?? 0; sDecay = c.sDecay!; sInit = c.sInit!; storeDelta = c.storeDelta!
@@ -73,7 +67,6 @@ final class Mechanic: Competitor {
         betas.deallocate()
     }
 
-    var identity: String { identityText("mechanic", settings, tensors) }
     var summary: String {
         "Mechanic (mechanic-pytorch 0.0.1) on torch \(base): base lr = \(lr), weight_decay = \(wd), s_decay = \(sDecay)"
     }

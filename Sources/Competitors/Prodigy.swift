@@ -6,13 +6,9 @@ import SIMDSupport
 /// whose learning rate d·lr grows from d0 by a D-Adaptation estimate of the distance to the solution. One
 /// parameter group. Logged step size: λ = d·lr·bias-correction used by the step; also d after it.
 final class Prodigy: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "d"])
+    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §1). Global doubles:
     var d: Double, dMax: Double, numerator = 0.0, k = 0.0
@@ -29,9 +25,7 @@ final class Prodigy: Competitor {
     let sliceP: Int
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings s: CompetitorSettings) {
-        self.tensors = tensors
-        self.spans = spans
-        settings = s
+        basics = CompetitorBasics(name: "prodigy", tensors: tensors, spans: spans, settings: s)
         lr = s.lr!; beta1 = s.beta1!; beta2 = s.beta2!; beta3 = s.beta3!; eps = s.eps!; wd = s.weightDecay
         d0 = s.d0!; dCoef = s.dCoef!; growthRate = s.growthRate!
         decouple = s.decouple!; biasCorrection = s.useBiasCorrection!; safeguard = s.safeguardWarmup!
@@ -49,7 +43,6 @@ final class Prodigy: Competitor {
         lastLambda = d0 * lr * (biasCorrection ? (1 - beta2).squareRoot() / (1 - beta1) : 1)
     }
 
-    var identity: String { identityText("prodigy", settings, tensors) }
     var summary: String { "Prodigy (prodigyopt 1.1.2): lr = \(lr), d0 = \(d0), d_coef = \(dCoef), weight_decay = \(wd)" }
 
     var scalarState: [String: Double] {

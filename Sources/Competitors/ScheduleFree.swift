@@ -8,14 +8,10 @@ import SIMDSupport
 /// given by ``evaluationWeights(training:into:)``. One parameter group. Logged step size: the scheduled lr γ; also
 /// the averaging weight c.
 final class ScheduleFree: Competitor {
-    let tensors: [TensorDescriptor]
-    let spans: [TensorSpan]
-    let settings: CompetitorSettings
     let adam: Bool
-    var book = StepBookkeeping()
+    var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"],
-                                        traceColumns: ["step_size", "averaging_weight"])
+    let stepSizeReport = oneStepSize(alsoTracing: "averaging_weight")
 
     // State (spec §4). Per group, double: k, weight_sum, lr_max. Per element, Float32: z (copy of y at the first
     // step), and for AdamW v.
@@ -27,10 +23,8 @@ final class ScheduleFree: Competitor {
     let warmupSteps: Int
 
     init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings, adam: Bool) {
-        self.tensors = tensors
-        self.spans = spans
         self.adam = adam
-        settings = c
+        basics = CompetitorBasics(name: adam ? "schedule-free-adamw" : "schedule-free-sgd", tensors: tensors, spans: spans, settings: c)
         lr = c.lr!; beta1 = c.beta1!; beta2 = c.beta2 ?? 0; eps = c.eps ?? 0; wd = c.weightDecay
         r = c.scheduleFreeR!; weightLRPower = c.weightLrPower!; warmupSteps = c.warmupSteps!
         lastLR = warmupSteps > 0 ? lr / Double(warmupSteps) : lr
@@ -39,7 +33,6 @@ final class ScheduleFree: Competitor {
         z = buffers["z"]; v = buffers["exp_avg_sq"]
     }
 
-    var identity: String { identityText(adam ? "schedule-free-adamw" : "schedule-free-sgd", settings, tensors) }
     var summary: String {
         "Schedule-Free \(adam ? "AdamW" : "SGD") (schedulefree 1.4.1): lr = \(lr), β1 = \(beta1), warmup_steps = \(warmupSteps), weight_decay = \(wd)"
     }
