@@ -41,6 +41,7 @@ extension CompetitorSettings {
         safeguardWarmup = try flag("safeguard_warmup"); sliceP = try integer("slice_p")
         layerScale = try number("layer_scale"); sgdMomentum = try number("sgd_momentum")
         repsRel = try number("reps_rel"); initEta = try number("init_eta"); warmupSteps = try integer("warmup_steps")
+        dogAverage = try flag("dog_average")
         scheduleFreeR = try number("schedule_free_r"); weightLrPower = try number("weight_lr_power")
         sDecay = try number("s_decay"); sInit = try number("s_init"); storeDelta = try flag("store_delta")
         if let text = try c.decodeIfPresent(String.self, forKey: FlatKey("mechanic_betas")) {
@@ -64,6 +65,7 @@ extension CompetitorSettings {
         try c.encodeIfPresent(sliceP, forKey: FlatKey("slice_p"))
         try number("layer_scale", layerScale); try number("sgd_momentum", sgdMomentum)
         try number("reps_rel", repsRel); try number("init_eta", initEta)
+        try c.encodeIfPresent(dogAverage, forKey: FlatKey("dog_average"))
         try c.encodeIfPresent(warmupSteps, forKey: FlatKey("warmup_steps"))
         try number("schedule_free_r", scheduleFreeR); try number("weight_lr_power", weightLrPower)
         try number("s_decay", sDecay); try number("s_init", sInit)

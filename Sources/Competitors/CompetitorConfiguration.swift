@@ -92,6 +92,8 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
     public var sgdMomentum: Double?
     public var repsRel: Double?
     public var initEta: Double?
+    /// DoG/LDoG: keep the polynomial-decay average x̄ (γ = 8) and evaluate there (default false).
+    public var dogAverage: Bool?
     public var warmupSteps: Int?
     /// Schedule-free's `r` (polynomial weighting power of the average).
     public var scheduleFreeR: Double?
@@ -137,6 +139,7 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
             r.lr = lr ?? 1; r.beta1 = beta1 ?? 0.9; r.beta2 = beta2 ?? 0.99; r.d0 = d0 ?? 1e-6
         case .dog, .ldog:
             r.lr = lr ?? 1; r.repsRel = repsRel ?? 1e-6; r.eps = eps ?? 1e-8; r.initEta = initEta
+            r.dogAverage = dogAverage ?? false
         case .scheduleFreeAdamW:
             r.lr = lr ?? 0.0025; r.beta1 = beta1 ?? 0.9; r.beta2 = beta2 ?? 0.999; r.eps = eps ?? 1e-8
             r.warmupSteps = warmupSteps ?? 0; r.scheduleFreeR = scheduleFreeR ?? 0; r.weightLrPower = weightLrPower ?? 2

@@ -26,6 +26,7 @@ public enum CompetitorSettingDeclarations {
         number("sgd_momentum", "0", "momentum of D-Adapt SGD/AdaGrad and of Mechanic's SGD base", .halfOpenUnit),
         number("reps_rel", "1e-6", "DoG/LDoG reps_rel: initial r̄ = reps_rel·(1 + ‖x0‖)", .positive),
         number("init_eta", "none", "DoG/LDoG init_eta: explicit first step size (then reps_rel is 0)", .positive),
+        bool("dog_average", "false", "DoG/LDoG: polynomial-decay iterate average x̄ (γ = 8) as the evaluation point"),
         SettingDeclaration(key: "warmup_steps", kind: .integer, isOptional: true, defaultValue: .null, defaultText: "0",
                            help: "schedule-free linear warm-up of lr over this many steps", section: section,
                            range: .nonNegative),

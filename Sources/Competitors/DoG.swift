@@ -5,7 +5,9 @@ import SIMDSupport
 /// DoG and LDoG (Ivgi, Hinder & Carmon, ICML 2023, arXiv 2302.12022) as `dog-optimizer` 1.0.3 computes them
 /// (spec §3): SGD with η = lr·r̄/√G, r̄ the largest distance from the initial weights, G the sum of squared gradient
 /// norms. DoG treats all tensors as one vector (one group); LDoG gives every tensor its own r̄, G, η.
-/// Logged step size: η used (DoG: also r̄; LDoG: one η per tensor).
+/// Logged step size: η used (DoG: also r̄; LDoG: one η per tensor). With `dog_average`, the authors'
+/// `PolynomialDecayAverager` (γ = 8) keeps x̄ ← (1 − (γ+1)/(γ+t))·x̄ + ((γ+1)/(γ+t))·x after each step t; x̄ is
+/// then the evaluation point (test accuracy at x̄, and at x as the second column) while training stays at x.
 final class DoG: Competitor {
     let layerwise: Bool
     var basics: CompetitorBasics
@@ -17,6 +19,11 @@ final class DoG: Competitor {
     let rbar: UnsafeMutablePointer<Float>, gsum: UnsafeMutablePointer<Float>, eta: UnsafeMutablePointer<Float>
     let x0: UnsafeMutablePointer<Float>
     var firstStep = true
+    /// The averaged iterate x̄ (only with `dog_average`) and the averager's step count t.
+    let average: Bool
+    let xBar: UnsafeMutablePointer<Float>
+    var averagedSteps = 0.0
+    static let averagingGamma = 8.0
     /// Per-tensor scratch of the step's reductions (allocated once).
     let distances: UnsafeMutablePointer<Float>, squares: UnsafeMutablePointer<Float>
 
@@ -30,8 +37,9 @@ final class DoG: Competitor {
         repsRel = c.initEta == nil ? c.repsRel! : 0
         let groups = layerwise ? spans.count : 1
         let n = spans.last!.offset + spans.last!.count
-        buffers = StateBuffers([("rbar", groups), ("G", groups), ("eta", groups), ("x0", n)])
-        rbar = buffers["rbar"]; gsum = buffers["G"]; eta = buffers["eta"]; x0 = buffers["x0"]
+        average = c.dogAverage ?? false
+        buffers = StateBuffers([("rbar", groups), ("G", groups), ("eta", groups), ("x0", n), ("x_bar", average ? n : 0)])
+        rbar = buffers["rbar"]; gsum = buffers["G"]; eta = buffers["eta"]; x0 = buffers["x0"]; xBar = buffers["x_bar"]
         distances = .allocate(capacity: spans.count)
         squares = .allocate(capacity: spans.count)
         if layerwise {
@@ -51,8 +59,33 @@ final class DoG: Competitor {
         "\(layerwise ? "LDoG" : "DoG") (dog-optimizer 1.0.3): lr = \(lr), reps_rel = \(repsRel), weight_decay = \(wd)"
     }
 
-    var scalarState: [String: Double] { ["first_step": firstStep ? 1 : 0] }
-    func loadScalars(_ x: [String: Double]) { firstStep = scalar(x, "first_step") != 0 }
+    var scalarState: [String: Double] { ["first_step": firstStep ? 1 : 0, "averaged_steps": averagedSteps] }
+    func loadScalars(_ x: [String: Double]) {
+        firstStep = scalar(x, "first_step") != 0
+        averagedSteps = scalar(x, "averaged_steps")
+    }
+
+    var hasSeparateEvaluationPoint: Bool { average }
+
+    /// x̄ (with `dog_average`; before the first step, and without averaging, the training weights).
+    func evaluationWeights(training: UnsafeBufferPointer<Float>, into evaluation: UnsafeMutableBufferPointer<Float>) {
+        copyFloats(evaluation.baseAddress!, average && averagedSteps > 0 ? UnsafePointer(xBar) : training.baseAddress!,
+                   parameterCount)
+    }
+
+    /// PolynomialDecayAverager.step(): x̄ ← x̄·(1 − w) + w·x, w = (γ+1)/(γ+t), in Float32 as PyTorch.
+    func averageIterate(_ w: UnsafeMutablePointer<Float>) {
+        averagedSteps += 1
+        let weight = (Self.averagingGamma + 1) / (Self.averagingGamma + averagedSteps)
+        let keep = splat(Float(1 - weight)), take = splat(Float(weight))
+        let n = parameterCount
+        var i = 0
+        while i < n {
+            let lanes = Swift.min(8, n - i)
+            st(xBar, i, lanes, ld(xBar, i, lanes) * keep + take * ld(w, i, lanes))
+            i += 8
+        }
+    }
 
     func traceValue(_ c: Int) -> Double { layerwise || c == 0 ? Double(eta[c]) : Double(rbar[0]) }
     func curveValue(_ c: Int) -> Double { Double(eta[c]) }
@@ -126,6 +159,7 @@ final class DoG: Competitor {
             }
         }
         firstStep = false
+        if average { averageIterate(w) }
         for j in 0 ..< (layerwise ? spans.count : 1) where !eta[j].isFinite { return .nonFiniteStepSize }
         return nil
     }

@@ -28,6 +28,7 @@ struct CompetitorOptions: ParsableArguments {
     @Option(help: help("sgd_momentum")) var sgdMomentum: Double?
     @Option(help: help("reps_rel")) var repsRel: Double?
     @Option(help: help("init_eta")) var initEta: Double?
+    @Option(help: help("dog_average")) var dogAverage: Bool?
     @Option(help: help("warmup_steps")) var warmupSteps: Int?
     @Option(help: help("schedule_free_r")) var scheduleFreeR: Double?
     @Option(help: help("weight_lr_power")) var weightLrPower: Double?
@@ -58,6 +59,7 @@ struct CompetitorOptions: ParsableArguments {
         if let sgdMomentum { s.sgdMomentum = sgdMomentum }
         if let repsRel { s.repsRel = repsRel }
         if let initEta { s.initEta = initEta }
+        if let dogAverage { s.dogAverage = dogAverage }
         if let warmupSteps { s.warmupSteps = warmupSteps }
         if let scheduleFreeR { s.scheduleFreeR = scheduleFreeR }
         if let weightLrPower { s.weightLrPower = weightLrPower }

@@ -53,7 +53,7 @@ struct CompetitorRunTests {
     @Test("Every declared competitor setting is a configuration key: decoded from JSON, re-encoded, and accepted by the key check")
     func declaredKeysRoundTrip() throws {
         let values: [String: String] = ["mechanic_betas": "\"0.9,0.99\"", "decouple": "true", "use_bias_correction": "true",
-                                        "safeguard_warmup": "true", "store_delta": "true", "slice_p": "2",
+                                        "safeguard_warmup": "true", "store_delta": "true", "dog_average": "true", "slice_p": "2",
                                         "warmup_steps": "3", "growth_rate": "\"inf\""]
         for declaration in CompetitorSettingDeclarations.all {
             let text = values[declaration.key] ?? "0.5"

@@ -28,6 +28,7 @@ private func exercisingSettings(_ method: CompetitorMethod) -> CompetitorSetting
     case .scheduleFreeAdamW, .scheduleFreeSGD: s.warmupSteps = 2
     case .mechanic: s.lr = 1; s.storeDelta = true
     case .prodigy: s.sliceP = 2
+    case .dog, .ldog: s.dogAverage = true
     default: break
     }
     return s
@@ -115,6 +116,30 @@ struct StateTests {
         t.beta1 = 0
         #expect(throws: OptimizerError.self) { _ = try makeCompetitor(.scheduleFreeSGD, tensors: LinearProblem.tensors, settings: t) }
         #expect(throws: OptimizerError.self) { _ = try makeCompetitor(.dog, tensors: [], settings: CompetitorSettings()) }
+    }
+
+    @Test("DoG with dog_average: training is unchanged, the evaluation point is PolynomialDecayAverager's x̄ (γ = 8)",
+          arguments: [CompetitorMethod.dog, .ldog])
+    func dogAverage(_ method: CompetitorMethod) throws {
+        var settings = CompetitorSettings()
+        settings.dogAverage = true
+        let averaged = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: settings)
+        let plain = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+        #expect(averaged.hasSeparateEvaluationPoint && !plain.hasSeparateEvaluationPoint)
+        var w = LinearProblem.weights, v = w
+        var xBar: [Float] = []
+        for (t, (x, y)) in LinearProblem.samples.enumerated() {
+            let (loss, g) = LinearProblem.lossAndGradient(w, x, y)
+            _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { averaged.step(weights: wb, gradients: $0, loss: loss) } }
+            _ = v.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { plain.step(weights: wb, gradients: $0, loss: loss) } }
+            #expect(w.map(\.bitPattern) == v.map(\.bitPattern))
+            let weight = 9.0 / (8.0 + Double(t + 1))
+            xBar = t == 0 ? w : zip(xBar, w).map { $0 * Float(1 - weight) + Float(weight) * $1 }
+            var e = [Float](repeating: 0, count: w.count)
+            w.withUnsafeBufferPointer { wb in e.withUnsafeMutableBufferPointer { averaged.evaluationWeights(training: wb, into: $0) } }
+            #expect(e.map(\.bitPattern) == xBar.map(\.bitPattern))
+        }
+        #expect(xBar != w)
     }
 
     @Test("Schedule-free reports its averaged point x as the evaluation weights; the others evaluate at the training weights")
