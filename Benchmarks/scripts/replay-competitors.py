@@ -69,7 +69,7 @@ def reference_optimizer(method, params):
     if method == "cocob":
         from parameterfree import COCOB
         return COCOB(params)
-    if method == "kt":
+    if method in ("kt", "kt+clip"):
         from parameterfree import KT
         return KT(params)
     raise ValueError(method)
@@ -88,7 +88,11 @@ MOBENCH_FLAGS = {
     "mechanic": ["--alpha0", "1", "--base", "adamw"],
     "cocob": [],
     "kt": [],
+    # KT at the spec's comparison setting: the gradient norm clipped to 1 (torch.nn.utils.clip_grad_norm_).
+    "kt+clip": ["--kt-clip-norm", "1"],
 }
+
+CLIPPED = {"kt+clip": 1.0}
 
 
 def read_idx_images(path):
@@ -130,7 +134,7 @@ def main():
     for method in args.methods:
         run_dir = os.path.join(args.out, method)
         trace_path = os.path.join(run_dir, "trace.csv")
-        command = [args.mobench, "run", "--optimizer", method, "--model", f"mlp:{h}", "--stream", "label-permuted",
+        command = [args.mobench, "run", "--optimizer", method.split("+")[0], "--model", f"mlp:{h}", "--stream", "label-permuted",
                    "--tasks", "2", "--task-length", str(task_length), "--data", args.data, "--init", init_path,
                    "--trace", trace_path, "--out", run_dir, "--subnormals", "exact", "--test-samples", "100",
                    "--progress", "none"] + MOBENCH_FLAGS[method]
@@ -156,6 +160,8 @@ def main():
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(model(x), y)
             loss.backward()
+            if method in CLIPPED:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), CLIPPED[method])
             opt.step()
             difference = abs(loss.item() - float(row["loss"]))
             max_difference = max(max_difference, difference) if np.isfinite(difference) else float("inf")

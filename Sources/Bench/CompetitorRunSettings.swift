@@ -48,6 +48,7 @@ extension CompetitorSettings {
             mechanicBetas = try Self.parseBetas(text, source: "mechanic_betas")
         }
         cocobAlpha = try number("cocob_alpha"); initialWealth = try number("initial_wealth")
+        ktClipNorm = try number("kt_clip_norm")
     }
 
     /// Writes the keys that are set.
@@ -74,6 +75,7 @@ extension CompetitorSettings {
             try c.encode(mechanicBetas.map { "\($0)" }.joined(separator: ","), forKey: FlatKey("mechanic_betas"))
         }
         try number("cocob_alpha", cocobAlpha); try number("initial_wealth", initialWealth)
+        try number("kt_clip_norm", ktClipNorm)
     }
 
     /// "0.9,0.99" → [0.9, 0.99]; throws a one-line `SettingError` naming `source`.

@@ -107,6 +107,8 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
     public var cocobAlpha: Double?
     /// KT's initial wealth `w`.
     public var initialWealth: Double?
+    /// KT: clip the gradient norm to this value first (torch `clip_grad_norm_`; nil = no clipping, the package).
+    public var ktClipNorm: Double?
     /// FTZ + DAZ during the step (``SubnormalHandling/flush``, the run default) or IEEE subnormals (`exact`, as
     /// PyTorch's CPU default).
     public var flushSubnormals = true
@@ -157,7 +159,7 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
         case .cocob:
             r.cocobAlpha = cocobAlpha ?? 100; r.eps = eps ?? 1e-8
         case .kt:
-            r.initialWealth = initialWealth ?? 1e-4
+            r.initialWealth = initialWealth ?? 1e-4; r.ktClipNorm = ktClipNorm
         }
         return r
     }
@@ -216,6 +218,7 @@ public struct CompetitorSettings: Codable, Sendable, Equatable {
         }
         try check("cocob_alpha", cocobAlpha, "a finite number > 0", positive)
         try check("initial_wealth", initialWealth, "a finite number > 0", positive)
+        try check("kt_clip_norm", ktClipNorm, "a finite number > 0", positive)
     }
 }
 

@@ -40,6 +40,7 @@ public enum CompetitorSettingDeclarations {
                            help: "Mechanic tuner betas, comma-separated", section: section),
         number("cocob_alpha", "100", "COCOB-Backprop α (warm-up of the betting fraction)", .positive),
         number("initial_wealth", "1e-4", "KT initial wealth w", .positive),
+        number("kt_clip_norm", "none", "KT: clip the gradient norm to this first (torch clip_grad_norm_; spec: 1)", .positive),
     ]
 
     private static func number(_ key: String, _ defaultText: String, _ help: String, _ range: SettingRange) -> SettingDeclaration {

@@ -38,6 +38,7 @@ struct CompetitorOptions: ParsableArguments {
     @Option(help: help("mechanic_betas")) var mechanicBetas: String?
     @Option(help: help("cocob_alpha")) var cocobAlpha: Double?
     @Option(help: help("initial_wealth")) var initialWealth: Double?
+    @Option(help: help("kt_clip_norm")) var ktClipNorm: Double?
 
     /// Writes the given flags into `c`. `alpha0Given`: whether `--alpha0` or the config file set α0; if neither
     /// did, a competitor gets its package's default lr.
@@ -69,6 +70,7 @@ struct CompetitorOptions: ParsableArguments {
         if let mechanicBetas { s.mechanicBetas = try CompetitorSettings.parseBetas(mechanicBetas, source: "--mechanic-betas") }
         if let cocobAlpha { s.cocobAlpha = cocobAlpha }
         if let initialWealth { s.initialWealth = initialWealth }
+        if let ktClipNorm { s.ktClipNorm = ktClipNorm }
         c.competitor = s
         if !alpha0Given, let lr = RunConfiguration.packageLearningRate(optimizer: c.optimizer, base: c.base) {
             c.alpha0 = lr

@@ -142,6 +142,29 @@ struct StateTests {
         #expect(xBar != w)
     }
 
+    @Test("KT with kt_clip_norm = 1 equals KT fed the gradient clipped as torch.nn.utils.clip_grad_norm_ does")
+    func ktClipping() throws {
+        var settings = CompetitorSettings()
+        settings.ktClipNorm = 1
+        let clipped = try makeCompetitor(.kt, tensors: LinearProblem.tensors, settings: settings)
+        let reference = try makeCompetitor(.kt, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+        var w = LinearProblem.weights, v = w
+        var clippedSteps = 0
+        for (x, y) in LinearProblem.samples {
+            let (loss, g) = LinearProblem.lossAndGradient(w, x, y)
+            let (_, h) = LinearProblem.lossAndGradient(v, x, y)
+            let norms = [h[0 ..< 12], h[12 ..< 15]].map { $0.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot() }
+            let total = norms.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            let coefficient = min(Float(1) / (total + 1e-6), 1)
+            if coefficient < 1 { clippedSteps += 1 }
+            let hc = h.map { $0 * coefficient }
+            _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { clipped.step(weights: wb, gradients: $0, loss: loss) } }
+            _ = v.withUnsafeMutableBufferPointer { wb in hc.withUnsafeBufferPointer { reference.step(weights: wb, gradients: $0, loss: loss) } }
+            for (a, b) in zip(w, v) { #expect(abs(a - b) <= 1e-6 * abs(b) + 1e-9) }
+        }
+        #expect(clippedSteps > 0)
+    }
+
     @Test("Schedule-free reports its averaged point x as the evaluation weights; the others evaluate at the training weights")
     func evaluationPoint() throws {
         for method in CompetitorMethod.allCases {
