@@ -6,12 +6,13 @@ RELEASE_BIN := .build/release
 MOBENCH := $(RELEASE_BIN)/mobench
 OUT ?= results
 
-.PHONY: help deps build release test benchmark perf perf-baseline machine data-benchmark nightly nightly-baseline paper clean
+.PHONY: help deps test-deps build release test benchmark perf perf-pytorch perf-baseline machine data-benchmark nightly nightly-baseline paper clean
 
 help:
 	@echo "make benchmark        run the default suite on data/fashion-mnist, print the table, write figures to $(OUT)/benchmark"
 	@echo "make test             build and run every test"
 	@echo "make perf             throughput benchmarks (steps/s, allocations per step) vs the committed baseline"
+	@echo "make perf-pytorch     the same batch-1 cases in PyTorch (AdamW, SGD, our MetaOptimize transcription), ratios"
 	@echo "make machine          peak FLOP/s and bandwidth per cache level of one core (for the roofline)"
 	@echo "make data-benchmark   gzip+IDX decoding speed vs Python's gzip + numpy"
 	@echo "make nightly          nightly suite, compared with Benchmarks/baselines/nightly.json"
@@ -32,24 +33,43 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: swift not found on PATH; install Swift 6.1 or newer (swift.org)" >&2; exit 1; }
 
+# Tools the tests use besides Swift: rsvg-convert (librsvg2-bin) renders every figure to PNG, headless Chromium
+# renders the HTML report, python3-venv makes the venv in which the TensorBoard test pip-installs tensorboard.
+# Installed with apt-get where possible; without them those tests skip (outside CI; in CI they must run).
+test-deps:
+	@missing=""; command -v rsvg-convert >/dev/null 2>&1 || missing="$$missing librsvg2-bin"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -z "$$missing" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing$$missing with apt-get"; \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)) \
+		|| echo "note: could not install$$missing; the tests that need them will skip" >&2; \
+	else \
+		echo "note:$$missing not installed (Debian: apt-get install$$missing); the tests that need them will skip" >&2; \
+	fi
+
 build: deps
 	$(SWIFT) build
 
 release: deps
 	$(SWIFT) build -c release --product mobench
 
-test: deps
-	$(SWIFT) build --build-tests
+# Every import must be a declared dependency: SwiftPM's check (for targets outside the dependency closure) and
+# scripts/check-imports.py (for any import a target does not declare, even when it resolves transitively).
+test: deps test-deps
+	python3 scripts/check-imports.py .
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build --parallel
 
 # The README's first command: the default suite on the shipped Fashion-MNIST, table on stdout, figures as SVG.
 benchmark: release
 	$(MOBENCH) suite Benchmarks/suites/default.json --out $(OUT)/benchmark --jobs $(JOBS)
-	@echo "figures: $(OUT)/benchmark/figures/*.svg (open in a browser); table: $(OUT)/benchmark/summary.md"
+	@echo "report: $(OUT)/benchmark/summary.html (open in a browser); table: $(OUT)/benchmark/summary.md; figures: $(OUT)/benchmark/figures/*.svg"
 
 # Nightly regression check against the committed baseline (exit 1 on a regression).
 nightly: release
-	$(MOBENCH) suite Benchmarks/suites/nightly.json --out $(OUT)/nightly --jobs $(JOBS)
+	$(MOBENCH) suite Benchmarks/suites/nightly.json --out $(OUT)/nightly --jobs $(JOBS) --quiet
 	$(MOBENCH) compare Benchmarks/baselines/nightly.json $(OUT)/nightly/summary.json --markdown $(OUT)/nightly/comparison.md
 
 nightly-baseline: release
@@ -78,6 +98,10 @@ perf: deps
 	@mkdir -p $(OUT)
 	$(RELEASE_BIN)/mobench-perf training --json $(OUT)/perf.json
 	$(RELEASE_BIN)/mobench-perf check Benchmarks/baselines/perf.json $(OUT)/perf.json --tolerance $(PERF_TOLERANCE)
+
+# PyTorch side by side (not part of make test/CI): torch from PyPI in a venv under .build/, same cases, same run.
+perf-pytorch: deps
+	bash Benchmarks/scripts/perf-pytorch.sh
 
 perf-baseline: deps
 	$(SWIFT) build -c release --product mobench-perf

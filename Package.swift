@@ -44,25 +44,27 @@ let package = Package(
         .target(name: "Competitors", dependencies: ["MetaOptimize", "Settings", "SIMDSupport"],
                 swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Streams", "Networks", "MetaOptimize", "Competitors", "Reports"]),
+        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Competitors", "Reports", "Settings"]),
         .executableTarget(
             name: "mobench",
-            dependencies: ["Bench", "Competitors", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Bench", "Competitors", "Datasets", "Streams", "Reports",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "Competitors", "AllocationCounter"],
+            dependencies: ["Bench", "Competitors", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "StreamsTests", dependencies: ["Streams"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "StreamsTests", dependencies: ["Streams", "Datasets"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
         .testTarget(name: "CompetitorsTests", dependencies: ["Competitors", "MetaOptimize"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Competitors"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Competitors", "Datasets", "MetaOptimize", "Reports", "Settings"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
     ],
     swiftLanguageModes: [.v6]
 )

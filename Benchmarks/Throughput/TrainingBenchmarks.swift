@@ -59,6 +59,8 @@ enum TrainingBenchmarks {
                          input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+fixed", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
+            TrainingCase(name: "mlp-784-256-256-10/sgd+fixed", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .sgd, meta: .fixed)),
             TrainingCase(name: "mlp-784-256-256-10/lion+lion/scalar", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .lion, meta: .lion)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others", model: mlp, input: mnist, classes: 10,
@@ -69,6 +71,8 @@ enum TrainingBenchmarks {
                          model: .simpleCNN, input: cifar, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+fixed", model: .simpleCNN, input: cifar, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .fixed)),
+            TrainingCase(name: "simple-cnn-3x32x32/sgd+fixed", model: .simpleCNN, input: cifar, classes: 10,
+                         optimizer: optimizer(base: .sgd, meta: .fixed)),
             // Breakdown of the first case: forward + loss + backward alone, and the optimizer step alone.
             TrainingCase(name: "part/mlp-784-256-256-10/network-only", part: .networkOnly, model: mlp, input: mnist,
                          classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),

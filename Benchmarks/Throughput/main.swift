@@ -1,10 +1,10 @@
 // mobench-perf: throughput benchmarks, one subcommand each.
 //
-//   mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib]
+//   mobench-perf read-idx PATH [--repeat N]
 //       Reads an IDX images file (decompress + parse + validate) N times (default 7) and prints the median
 //       wall-clock seconds as `median_seconds=<value>`, plus the per-run times.
 //
-//   mobench-perf training [--steps N] [--repetitions R] [--only SUBSTRING] [--json FILE]
+//   mobench-perf training [--steps N] [--repetitions R] [--only SUBSTRING[,SUBSTRING…]] [--json FILE]
 //       Batch-1 training steps/s on one core (forward + loss + backward + optimizer step) for the cases of
 //       TrainingBenchmarks.swift: median over R timed blocks of N steps after a warm-up, the cases interleaved
 //       block by block (so a slow period of a shared machine hits all of them), and heap allocations per step
@@ -41,30 +41,24 @@ func fail(_ message: String) -> Never {
 func readIDX(_ arguments: ArraySlice<String>) {
     var path: String?
     var repeats = 7
-    var engine = Gzip.Engine.builtin
     var rest = arguments
     while let argument = rest.popFirst() {
         switch argument {
         case "--repeat":
             guard let value = rest.popFirst().flatMap(Int.init), value > 0 else { fail("--repeat needs a positive integer") }
             repeats = value
-        case "--engine":
-            guard let value = rest.popFirst().flatMap(Gzip.Engine.init(rawValue:)) else {
-                fail("--engine needs builtin or zlib")
-            }
-            engine = value
         default:
             guard path == nil else { fail("unexpected argument \(argument)") }
             path = argument
         }
     }
-    guard let path else { fail("usage: mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib]") }
+    guard let path else { fail("usage: mobench-perf read-idx PATH [--repeat N]") }
     var times: [Double] = []
     var count = 0
     for _ in 0..<repeats {
         let start = monotonicSeconds()
         do {
-            let images = try IDX.readImages(path, engine: engine)
+            let images = try IDX.readImages(path)
             count = images.count
         } catch {
             fail(error.description)
@@ -73,7 +67,7 @@ func readIDX(_ arguments: ArraySlice<String>) {
     }
     let sorted = times.sorted()
     let median = sorted[sorted.count / 2]
-    print("images=\(count) runs=\(repeats) engine=\(engine.rawValue)")
+    print("images=\(count) runs=\(repeats)")
     print("times=" + times.map { String(format6($0)) }.joined(separator: ","))
     print("median_seconds=\(format6(median))")
 }
@@ -104,7 +98,10 @@ func training(_ arguments: ArraySlice<String>) {
         default: fail("unexpected argument \(argument)")
         }
     }
-    let cases = TrainingBenchmarks.cases.filter { c in only.map { c.name.contains($0) } ?? true }
+    // --only: comma-separated substrings; a case runs when its name contains any of them.
+    let cases = TrainingBenchmarks.cases.filter { c in
+        only.map { $0.split(separator: ",").contains { c.name.contains($0) } } ?? true
+    }
     guard !cases.isEmpty else { fail("--only \(only ?? ""): no case matches") }
     let results: [Measurement]
     do {
@@ -193,7 +190,7 @@ func check(_ arguments: ArraySlice<String>) {
     exit(regressions == 0 ? 0 : 1)
 }
 
-let usage = "usage: mobench-perf read-idx PATH [--repeat N] [--engine builtin|zlib] | training [--steps N] [--repetitions R] [--only S] [--json FILE] | machine [--json FILE] | check BASELINE CURRENT [--tolerance T]"
+let usage = "usage: mobench-perf read-idx PATH [--repeat N] | training [--steps N] [--repetitions R] [--only S] [--json FILE] | machine [--json FILE] | check BASELINE CURRENT [--tolerance T]"
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "read-idx":

@@ -7,17 +7,15 @@
 # Prints each round's medians and ratio, then the median ratio swift/python. The issue asks for at most 0.5.
 # A benchmark, not a test: it never fails on timing; it fails only if a step cannot run.
 #
-# Usage: Benchmarks/scripts/dataset-read.sh [FILE] [--rounds N] [--engine builtin|zlib]
+# Usage: Benchmarks/scripts/dataset-read.sh [FILE] [--rounds N]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 file="data/fashion-mnist/train-images-idx3-ubyte.gz"
-engine="builtin"
 rounds=3
 while [ $# -gt 0 ]; do
     case "$1" in
-        --engine) engine="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         *) file="$1"; shift ;;
     esac
@@ -53,14 +51,14 @@ echo "file:    $file"
 echo "machine: $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 ratios=()
 for round in $(seq 1 "$rounds"); do
-    swift_median="$("$perf_bin" read-idx "$file" --repeat 7 --engine "$engine" | sed -n 's/^median_seconds=//p')"
+    swift_median="$("$perf_bin" read-idx "$file" --repeat 7 | sed -n 's/^median_seconds=//p')"
     if [ "$have_python" = 1 ]; then
         py="$(python_median)"
         ratio="$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3f}')" "$swift_median" "$py")"
         ratios+=("$ratio")
-        echo "round $round: python gzip+np ${py} s, swift ($engine) ${swift_median} s, ratio ${ratio}"
+        echo "round $round: python gzip+np ${py} s, swift ${swift_median} s, ratio ${ratio}"
     else
-        echo "round $round: swift ($engine) ${swift_median} s"
+        echo "round $round: swift ${swift_median} s"
     fi
 done
 if [ "${#ratios[@]}" -gt 0 ]; then

@@ -40,7 +40,7 @@ enum Checkpoint {
             "trace_bytes": String(traceBytes),
         ]
         do {
-            try Safetensors.write(tensors, metadata: metadata, to: path)
+            try Safetensors.write(tensors, metadata: CheckpointIntegrity.sealed(metadata, tensors: tensors), to: path)
         } catch {
             throw OutputError.checkpoint("\(path): cannot write checkpoint: \(error)")
         }
@@ -55,6 +55,7 @@ enum Checkpoint {
         guard m["mobench_checkpoint"] == "2" else {
             throw OutputError.checkpoint("\(path): not a mobench checkpoint (format 2)")
         }
+        try CheckpointIntegrity.verify(m, tensors: file.tensors, path: path)
         guard let configText = m["config"],
               let config = try? RunConfiguration.decode(json: Data(configText.utf8), source: path),
               config == run.configuration else {

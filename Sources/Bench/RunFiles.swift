@@ -26,33 +26,39 @@ public enum CurveFile {
 final class TraceWriter {
     let path: String
     let partialPath: String
-    let handle: FileHandle
+    var descriptor: Int32
     var buffer: [UInt8] = []
     var written: UInt64
+    /// The first write error (reported by the next `flush` or `close`; rows after it are dropped).
+    var failure: Error?
 
     init(path: String, columns: [String], resumeAtByte: UInt64?) throws {
         self.path = path
         partialPath = path + ".partial"
-        let fm = FileManager.default
         if let offset = resumeAtByte {
-            guard let h = FileHandle(forUpdatingAtPath: partialPath) else {
+            let fd = open(partialPath, O_WRONLY)
+            guard fd >= 0 else {
                 throw OutputError.checkpoint("\(partialPath): the trace of the interrupted run is missing; cannot resume it")
             }
-            try h.truncate(atOffset: offset)
-            try h.seekToEnd()
-            handle = h
+            guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
+                let reason = String(cString: strerror(errno))
+                Foundation.close(fd)
+                throw OutputError.writeFailed(path: partialPath, reason: reason)
+            }
+            descriptor = fd
             written = offset
         } else {
-            guard fm.createFile(atPath: partialPath, contents: nil), let h = FileHandle(forWritingAtPath: partialPath) else {
-                throw OutputError.cannotWrite(partialPath)
-            }
-            handle = h
+            let fd = open(partialPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { throw OutputError.writeFailed(path: partialPath, reason: String(cString: strerror(errno))) }
+            descriptor = fd
             written = 0
             buffer.append(contentsOf: ((["step", "task", "sample_index", "label", "loss", "correct"] + columns)
                 .joined(separator: ",") + "\n").utf8)
         }
         buffer.reserveCapacity(1 << 16)
     }
+
+    deinit { if descriptor >= 0 { Foundation.close(descriptor) } }
 
     func writeRow(step: Int, sample: StreamSample, loss: Float, correct: Bool, stepSizes: UnsafeBufferPointer<Double>) {
         let fields = [String(step), String(sample.task), String(sample.sampleIndex), String(sample.label),
@@ -62,7 +68,14 @@ final class TraceWriter {
     }
 
     private func drain() throws {
-        try handle.write(contentsOf: buffer)
+        if let failure { throw failure }
+        do {
+            try buffer.withUnsafeBytes { try writeAll(descriptor, $0, path: partialPath) }
+        } catch {
+            failure = error
+            buffer.removeAll(keepingCapacity: true)
+            throw error
+        }
         written += UInt64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }
@@ -70,16 +83,23 @@ final class TraceWriter {
     /// Writes buffered rows; returns the byte length of the trace so far.
     func flush() throws -> UInt64 {
         try drain()
-        try handle.synchronize()
+        guard fsync(descriptor) == 0 else {
+            throw OutputError.writeFailed(path: partialPath, reason: String(cString: strerror(errno)))
+        }
         return written
     }
 
     func close(complete: Bool) throws {
         try drain()
-        try handle.close()
+        let status = Foundation.close(descriptor)
+        descriptor = -1
+        guard status == 0 else { throw OutputError.writeFailed(path: partialPath, reason: String(cString: strerror(errno))) }
         if complete {
-            guard rename(partialPath, path) == 0 else { throw OutputError.cannotWrite(path) }
+            guard rename(partialPath, path) == 0 else {
+                throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+            }
         }
     }
 }
 
+import Streams

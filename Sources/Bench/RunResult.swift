@@ -92,15 +92,21 @@ public let suiteVersion = "0.1.0"
 public func writeAtomically(_ contents: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
+    var isOpen = true
     do {
-        try contents.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
-            throw CocoaError(.fileWriteUnknown)
+        try contents.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+        isOpen = false
+        guard close(fd) == 0 else { throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        guard rename(temporary, path) == 0 else {
+            throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno)))
         }
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw OutputError.cannotWrite(path)
+        if isOpen { close(fd) }
+        unlink(temporary)
+        throw error
     }
 }
 
@@ -108,11 +114,17 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
     case cannotWrite(String)
     case cannotCreateDirectory(String)
     case checkpoint(String)
+    /// A write that failed, with the system's reason (e.g. "No space left on device").
+    case writeFailed(path: String, reason: String)
+    /// The output folder is in use by another process.
+    case locked(String)
     public var description: String {
         switch self {
         case .cannotWrite(let path): return "\(path): cannot write file"
         case .cannotCreateDirectory(let path): return "\(path): cannot create directory"
         case .checkpoint(let message): return message
+        case .writeFailed(let path, let reason): return "\(path): cannot write: \(reason)"
+        case .locked(let message): return message
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import Settings
 
 /// Helpers shared by the `suite`, `plot` and `merge` commands.
 public enum SuiteLoading {
@@ -12,14 +13,22 @@ public enum SuiteLoading {
                 throw SettingError.invalid("--set \(override): expected KEY=VALUE")
             }
             let key = String(override[..<eq]), text = String(override[override.index(after: eq)...])
-            guard RunConfiguration.allKeys.contains(key) else {
+            guard let declaration = RunConfiguration.table[key] else {
                 throw SettingError.invalid("--set \(override): unknown setting '\(key)'")
             }
             let value: JSONValue
-            if text == "null" { value = .null }
-            else if text == "true" || text == "false" { value = .bool(text == "true") }
-            else if let number = Double(text), key != "data", key != "model" { value = .number(number) }
-            else { value = .string(text) }
+            do {
+                switch try declaration.parse(text, source: "--set \(key)") {
+                case .bool(let b): value = .bool(b)
+                case .integer(let i): value = .number(Double(i))
+                case .unsigned(let u): value = .number(Double(u))
+                case .number(let x): value = .number(x)
+                case .text(let s): value = .string(s)
+                case .null: value = .null
+                }
+            } catch let error as SettingParseError {
+                throw SettingError.invalid(error.description)
+            }
             suite.settings[key] = value
             for g in suite.groups.indices {
                 suite.groups[g].settings[key] = nil
@@ -52,8 +61,9 @@ public enum SuiteLoading {
         return (PaperOverlay.references(pairs, reference: reference), pairs, reference)
     }
 
-    /// Writes the summary, table and figures of a finished (or partly finished) suite and prints the table.
-    public static func report(_ plan: SuitePlan, out: String, paperReference: String?) throws {
+    /// Writes the summary, table and figures of a finished (or partly finished) suite and prints the table
+    /// (with `quiet`, only where the files went).
+    public static func report(_ plan: SuitePlan, out: String, paperReference: String?, quiet: Bool = false) throws {
         let (summary, missing) = try SuiteReport.summary(plan, outDirectory: out)
         var references: [FigureReference] = []
         var extra = ""
@@ -68,9 +78,13 @@ public enum SuiteLoading {
             }
         }
         let figures = try SuiteReport.write(summary, outDirectory: out, references: references, extraMarkdown: extra)
-        print(SummaryMarkdown.renderPlainText(summary))
-        if !paperTable.isEmpty { print("\nOurs vs the paper (5-seed means):\n" + paperTable) }
+        try SuiteHTML.writeIndex(plan, out: out)
+        try SuiteHTML.write(outDirectory: out)
+        if !quiet {
+            print(SummaryMarkdown.renderPlainText(summary))
+            if !paperTable.isEmpty { print("\nOurs vs the paper (5-seed means):\n" + paperTable) }
+        }
         if !missing.isEmpty { print("\nnote: \(missing.count) planned runs have no result yet; the summary covers the others") }
-        print("\nwrote \((out as NSString).appendingPathComponent("summary.md")), summary.json and \(figures.count) figures in \((out as NSString).appendingPathComponent("figures"))")
+        print("\nwrote \((out as NSString).appendingPathComponent("summary.html")), summary.md, summary.json and \(figures.count) figures in \((out as NSString).appendingPathComponent("figures"))")
     }
 }

@@ -50,9 +50,7 @@ public enum SuiteReport {
     public static func write(_ summary: SuiteSummary, outDirectory: String, references: [FigureReference] = [],
                              extraMarkdown: String = "") throws -> [String] {
         let out = outDirectory as NSString
-        do { try summary.write(to: URL(fileURLWithPath: out.appendingPathComponent("summary.json"))) } catch {
-            throw OutputError.cannotWrite(out.appendingPathComponent("summary.json"))
-        }
+        try writeAtomically(try ReportsJSON.encode(summary), to: out.appendingPathComponent("summary.json"))
         try writeAtomically(Data((SummaryMarkdown.render(summary) + extraMarkdown).utf8),
                             to: out.appendingPathComponent("summary.md"))
         return try writeFigures(summary, outDirectory: outDirectory, references: references)

@@ -90,6 +90,13 @@ public enum SuiteRunner {
 
     static func perform(_ run: PlannedRun, outDirectory: String, cache: DatasetCache, checkpointEvery: Int?,
                         shouldStop: @escaping @Sendable () -> Bool) -> RunOutcome {
+        let runDirectory = (outDirectory as NSString).appendingPathComponent(run.directory)
+        // One process per run: a run another process holds (e.g. the same shard started twice) is left to it.
+        let runLock: OutputLock
+        do { runLock = try OutputLock(directory: runDirectory, mode: .exclusive, what: "run") } catch {
+            return .failed("\(run.configurationID) seed \(run.seed): \(oneLineDescription(error))")
+        }
+        defer { withExtendedLifetime(runLock) {} }
         do {
             let validated = try ValidatedConfiguration(run.configuration)
             let train = try cache.dataset(run.configuration.data, split: validated.split, labelKind: validated.labelKind)
@@ -103,7 +110,7 @@ public enum SuiteRunner {
             }
             return .completed(result)
         } catch {
-            return .failed("\(run.configurationID) seed \(run.seed): \(error)")
+            return .failed("\(run.configurationID) seed \(run.seed): \(oneLineDescription(error))")
         }
     }
 

@@ -15,7 +15,7 @@ public enum CompetitorSettingDeclarations {
         number("eps", "1e-8; D-Adapt AdaGrad 1e-6", "ε of the competitor's denominator (DoG: added once to G)", .positive),
         number("d0", "1e-6", "initial distance estimate d0 (Prodigy, D-Adaptation)", .positive),
         number("d_coef", "1", "Prodigy d_coef: multiplies the d estimate", .positive),
-        number("growth_rate", "inf", "largest factor d may grow per step (Prodigy, D-Adapt Adam/SGD/AdaGrad)", .positive),
+        number("growth_rate", "inf", "largest factor d may grow per step, >= 1 or inf (Prodigy, D-Adapt Adam/SGD/AdaGrad)", .any),
         bool("decouple", "Prodigy true, D-Adapt Adam false", "decoupled weight decay (else L2 added to the gradient)"),
         bool("use_bias_correction", "false", "Adam bias correction inside d·lr (Prodigy, D-Adapt Adam)"),
         bool("safeguard_warmup", "false", "Prodigy safeguard_warmup (d instead of d·lr in s)"),

@@ -13,19 +13,13 @@ import Foundation
 ///   a wrong guess only costs a retry with a doubled buffer. No buffer ever exceeds `maximumSize` nor 1032 × the
 ///   compressed size + 64 KiB (DEFLATE cannot expand more than 1032:1), so a hostile trailer cannot trigger a giant
 ///   allocation, and buffers are only committed as they are written.
+/// - DEFLATE is decoded by the system zlib (`inflate`, raw streams, window bits -15); the gzip framing, the checks
+///   and the error messages are this file's.
 /// - Speed: members of 4 MiB or more get a helper thread that checksums the output behind the decoder and maps its
 ///   pages a little ahead of it (`ConcurrentCRC`); the bytes and the errors are the same as without it. Large
 ///   buffers are advised to use transparent huge pages (a Linux hint). Measured by
 ///   `Benchmarks/scripts/dataset-read.sh`.
 public enum Gzip {
-    /// Which DEFLATE decoder to use. Both give the same bytes and the same errors for the same input.
-    public enum Engine: String, Sendable, CaseIterable {
-        /// This package's table-driven decoder (`Inflate`): about 2× faster than zlib 1.2.13 on image data.
-        case builtin
-        /// The system zlib's `inflate` (raw DEFLATE, window bits -15), kept as the reference implementation.
-        case zlib
-    }
-
     /// Default cap on the decompressed size of one file: 4 GiB.
     public static let defaultMaximumSize = 1 << 32
 
@@ -40,12 +34,12 @@ public enum Gzip {
 
     /// Decompresses a whole gzip file. `file` is only used in error messages.
     public static func decompress(
-        _ bytes: [UInt8], file: String, engine: Engine = .builtin, maximumSize: Int = defaultMaximumSize
+        _ bytes: [UInt8], file: String, maximumSize: Int = defaultMaximumSize
     ) throws(DatasetError) -> [UInt8] {
         var result: Result<[UInt8], DatasetError> = .success([])
         bytes.withUnsafeBytes { raw in
             do throws(DatasetError) {
-                result = .success(try decompress(raw, file: file, engine: engine, maximumSize: maximumSize))
+                result = .success(try decompress(raw, file: file, maximumSize: maximumSize))
             } catch {
                 result = .failure(error)
             }
@@ -55,8 +49,7 @@ public enum Gzip {
 
     /// Decompresses a whole gzip file. `file` is only used in error messages.
     public static func decompress(
-        _ bytes: UnsafeRawBufferPointer, file: String, engine: Engine = .builtin,
-        maximumSize: Int = defaultMaximumSize
+        _ bytes: UnsafeRawBufferPointer, file: String, maximumSize: Int = defaultMaximumSize
     ) throws(DatasetError) -> [UInt8] {
         guard bytes.count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw .emptyFile(path: file)
@@ -81,7 +74,7 @@ public enum Gzip {
                 adviseHugePages(buffer.baseAddress, buffer.count)
                 do throws(DatasetError) {
                     if let produced = try decodeMembers(
-                        base, bytes.count, into: buffer.baseAddress, capacity: capacity, file: file, engine: engine)
+                        base, bytes.count, into: buffer.baseAddress, capacity: capacity, file: file)
                     {
                         initialized = produced
                     } else {
@@ -119,7 +112,7 @@ public enum Gzip {
     /// Decodes all members into `output`; nil when `capacity` is too small.
     private static func decodeMembers(
         _ input: UnsafePointer<UInt8>, _ count: Int, into output: UnsafeMutablePointer<UInt8>?, capacity: Int,
-        file: String, engine: Engine
+        file: String
     ) throws(DatasetError) -> Int? {
         // A zero-capacity buffer may have no address; decode into a 1-byte scratch so pointers stay valid.
         var scratch: UInt8 = 0
@@ -137,17 +130,10 @@ public enum Gzip {
                     ? ConcurrentCRC(memberOutput, prefaultCount: memberCapacity) : nil
                 let decoded: (consumed: Int, produced: Int)
                 do throws(InflateError) {
-                    switch engine {
-                    case .builtin:
-                        decoded = try Inflate.decode(
-                            input: input + bodyStart, inputCount: count - bodyStart,
-                            output: memberOutput, outputCapacity: memberCapacity,
-                            progress: { helper?.publish($0) })
-                    case .zlib:
-                        decoded = try zlibInflateRaw(
-                            input: input + bodyStart, inputCount: count - bodyStart,
-                            output: memberOutput, outputCapacity: memberCapacity)
-                    }
+                    decoded = try zlibInflateRaw(
+                        input: input + bodyStart, inputCount: count - bodyStart,
+                        output: memberOutput, outputCapacity: memberCapacity,
+                        progress: helper.map { helper in { helper.publish($0) } })
                 } catch {
                     helper?.cancel()
                     switch error {
@@ -252,11 +238,26 @@ func crc32HexByte(_ byte: UInt8) -> String {
     return digits.count == 1 ? "0" + digits : digits
 }
 
-/// Decodes one raw DEFLATE stream with the system zlib (`inflateInit2(-15)`), with the same contract as
-/// `Inflate.decode`: returns the bytes consumed (through the end of the final block) and produced.
+/// Why a raw DEFLATE stream could not be decoded.
+enum InflateError: Error, Equatable, Sendable {
+    /// The input ended before the final block did.
+    case truncated
+    /// The output buffer is full; the caller may retry with a larger one.
+    case outputFull
+    /// The data is not valid DEFLATE; the message (zlib's) says what was wrong.
+    case invalid(String)
+}
+
+/// Decodes one raw DEFLATE stream with the system zlib (`inflateInit2(-15)`) into `output`. Returns the bytes
+/// consumed (through the end of the final block) and produced. With `progress`, output is produced in 1 MiB
+/// steps and `progress(n)` is called with the number of leading output bytes that are final after each step.
 func zlibInflateRaw(
-    input: UnsafePointer<UInt8>, inputCount: Int, output: UnsafeMutablePointer<UInt8>, outputCapacity: Int
+    input: UnsafePointer<UInt8>, inputCount: Int, output: UnsafeMutablePointer<UInt8>, outputCapacity: Int,
+    progress: ((Int) -> Void)? = nil
 ) throws(InflateError) -> (consumed: Int, produced: Int) {
+    // Output window per inflate call: zlib counts in 32-bit integers (at most 1 GiB at a time); with a progress
+    // callback, 1 MiB so that the CRC helper can follow closely.
+    let outputStep = progress == nil ? 1 << 30 : 1 << 20
     var stream = z_stream()
     guard czlib_inflateInit2(&stream, -15) == Z_OK else { throw .invalid("zlib inflateInit2 failed") }
     defer { inflateEnd(&stream) }
@@ -274,7 +275,8 @@ func zlibInflateRaw(
             inputOffset += chunk
         }
         if stream.avail_out == 0 && outputOffset < outputCapacity {
-            let chunk = min(outputCapacity - outputOffset, 1 << 30)
+            if let progress { progress(outputOffset) }
+            let chunk = min(outputCapacity - outputOffset, outputStep)
             stream.next_out = output + outputOffset
             stream.avail_out = UInt32(chunk)
             outputOffset += chunk

@@ -19,8 +19,8 @@ public enum IDX {
     }
 
     /// Reads and validates an images file (magic 0x00000803).
-    public static func readImages(_ path: String, engine: Gzip.Engine = .builtin) throws(DatasetError) -> Images {
-        var bytes = try decodedContents(path, engine: engine)
+    public static func readImages(_ path: String) throws(DatasetError) -> Images {
+        var bytes = try decodedContents(path)
         let dimensions = try parseHeader(&bytes, path: path, dimensionCount: 3)
         return Images(count: dimensions[0], rows: dimensions[1], columns: dimensions[2], pixels: bytes)
     }
@@ -33,10 +33,10 @@ public enum IDX {
     }
 
     /// The file's bytes, gunzipped when they start with the gzip magic.
-    static func decodedContents(_ path: String, engine: Gzip.Engine = .builtin) throws(DatasetError) -> [UInt8] {
+    static func decodedContents(_ path: String) throws(DatasetError) -> [UInt8] {
         let raw = try FileIO.read(path)
         guard Gzip.isGzip(raw) else { return raw }
-        let decoded = try Gzip.decompress(raw, file: path, engine: engine)
+        let decoded = try Gzip.decompress(raw, file: path)
         if decoded.isEmpty { throw .emptyFile(path: path) }
         return decoded
     }

@@ -33,7 +33,7 @@ public struct TensorDescriptor: Codable, Sendable, Equatable {
 }
 
 /// Which formulas the base and meta rules use (spec §3 and §4.2).
-public enum OptimizerMode: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+public enum OptimizerMode: String, Codable, Sendable, NamedChoice {
     /// The official implementation's formulas, including its deviations from textbook optimizers (default; all
     /// golden values are for this mode). E.g. faithful AdamW's momentum is a plain sum, so its steady-state step is
     /// 10× `torch.optim.AdamW`'s for ρ = 0.9.
@@ -42,14 +42,7 @@ public enum OptimizerMode: String, Codable, Sendable, CaseIterable, CustomString
     /// Meta `mnm`, `sgd`, `lion`, `fixed` are unchanged.
     case standard
 
-    public init(parsing text: String) throws {
-        guard let mode = OptimizerMode(rawValue: text.lowercased()) else {
-            throw OptimizerError.unknownName(field: "mode", found: text, expected: OptimizerMode.allCases.map(\.rawValue))
-        }
-        self = mode
-    }
-
-    public var description: String { rawValue }
+    public static let field = "mode"
 }
 
 /// Every setting of a MetaOptimize optimizer (spec §2 names in brackets).
@@ -247,7 +240,7 @@ public struct OptimizerConfiguration: Codable, Sendable, Equatable {
 /// The momenta of weights whose gradient is exactly zero (ReLU-dead units, always-black pixels) decay into the
 /// subnormal range, and x86 cores take a slow microcode assist on every vector operation that touches one:
 /// measured 2,124 (`exact`) vs 3,814 (`flush`) steps/s for mlp 784-256-256-10 with AdamW base + Adam meta.
-public enum SubnormalHandling: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+public enum SubnormalHandling: String, Codable, Sendable, NamedChoice {
     /// FTZ + DAZ during the step (default; what XLA and TensorFlow do on CPU, and PyTorch with
     /// `torch.set_flush_denormal(True)`). Every operation is unchanged except that results and inputs below 2^−126
     /// count as 0; golden tests pass unchanged. In principle z = Σ h·g can lose products below 2^−126 and β carry
@@ -256,12 +249,5 @@ public enum SubnormalHandling: String, Codable, Sendable, CaseIterable, CustomSt
     /// IEEE subnormals, as PyTorch's CPU default: bit-identical to the official implementation's arithmetic.
     case exact
 
-    public init(parsing text: String) throws {
-        guard let value = SubnormalHandling(rawValue: text.lowercased()) else {
-            throw OptimizerError.unknownName(field: "subnormals", found: text, expected: SubnormalHandling.allCases.map(\.rawValue))
-        }
-        self = value
-    }
-
-    public var description: String { rawValue }
+    public static let field = "subnormals"
 }

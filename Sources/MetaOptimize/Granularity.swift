@@ -4,7 +4,7 @@ import RuleKernels
 ///
 /// Text form (also the Codable form): `scalar`, `layerwise`, `nodewise`, `weightwise`, `last-layer-and-others`,
 /// `blocks:6,2`.
-public enum Granularity: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
+public enum Granularity: TextCodable, Sendable, Equatable, Hashable {
     /// One β for the whole model.
     case scalar
     /// One β per parameter tensor (a layer's weight and bias have separate β's): N groups.
@@ -59,17 +59,6 @@ public enum Granularity: Codable, Sendable, Equatable, Hashable, CustomStringCon
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch let error as OptimizerError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// A reporting unit for step sizes: what a result file gets one column (or one summary) for.

@@ -89,6 +89,8 @@ public final class MetaOptimizer: Optimizer {
     // Cached hyper-parameters.
     let gammaF: Float
     let kappaF: Float
+    /// η and (1 − η·κ̄) in Float32, shared by every meta rule.
+    let metaCommon: MetaCommon
 
     /// Creates the optimizer. Throws ``OptimizerError`` for an invalid configuration or tensor layout.
     /// - Parameters:
@@ -128,6 +130,7 @@ public final class MetaOptimizer: Optimizer {
         blocks = layout.blocks
         gammaF = Float(config.gamma)
         kappaF = Float(config.weightDecay)
+        metaCommon = MetaCommon(eta: config.metaStepSize, metaWeightDecay: config.metaWeightDecay)
         baseRule = config.base.definition
         metaRule = config.meta.definition
         baseState = baseRule.state(config.mode)
@@ -275,7 +278,8 @@ public final class MetaOptimizer: Optimizer {
             return idbdStep(buffers, hessian: hessian, factor: basePassPlan.factor, t: t)
         }
         // Base update (fused with z and the trace).
-        baseRule.pass(configuration.mode, configuration, &basePowers, buffers, basePassPlan, blocks)
+        baseRule.pass(configuration.mode, configuration, &basePowers,
+                      BaseStep(buffers: buffers, plan: basePassPlan, blocks: blocks))
         stepsTaken = t
         if !layout.elementwise {
             for j in 0 ..< groupCount where !z[j].isFinite { return diverge(at: t, .nonFiniteMetaGradient) }
@@ -299,7 +303,7 @@ public final class MetaOptimizer: Optimizer {
     private func metaUpdate(t: Int) -> Bool {
         guard metaRule.learnsStepSize else { return true }
         var powers = metaPowers
-        guard metaRule.pass(configuration.mode, configuration, &powers, metaBuffers) else {
+        guard metaRule.pass(configuration.mode, configuration, metaCommon, &powers, metaBuffers) else {
             return diverge(at: t, .nonFiniteStepSize)
         }
         swap(&beta, &nextBeta)

@@ -1,6 +1,6 @@
 /// A rule chosen by name from a registry (``BaseRule``, ``MetaRule``): parsing with aliases, Codable as its name,
 /// equal when the names are equal.
-public protocol RegisteredRule: Sendable, Hashable, Codable, CustomStringConvertible {
+public protocol RegisteredRule: Sendable, Hashable, TextCodable {
     /// The rule's name as flags and result files spell it.
     var rawValue: String { get }
     /// The configuration field the rule is chosen by (`base`, `meta`), for error messages.
@@ -30,17 +30,6 @@ extension RegisteredRule {
         self.init(registeredIndex: k)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch let error as OptimizerError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
 
     public static func == (a: Self, b: Self) -> Bool { a.rawValue == b.rawValue }
     public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }

@@ -5,7 +5,7 @@ import Foundation
 /// Steps are **0-based**: `step` = number of optimizer steps already taken (the first update uses step 0), and
 /// `totalSteps` = T, the planned number of updates. Text form (also the Codable form): `constant`, `linear`,
 /// `cosine`, `warmup-cosine:W`, `step:EVERY:FACTOR`.
-public enum Schedule: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
+public enum Schedule: TextCodable, Sendable, Equatable, Hashable {
     /// 1 at every step.
     case constant
     /// Linear decay to 0 over the run: 1 − s/T (0 from s = T on).
@@ -109,15 +109,4 @@ public enum Schedule: Codable, Sendable, Equatable, Hashable, CustomStringConver
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch let error as OptimizerError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }

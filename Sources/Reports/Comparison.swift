@@ -177,6 +177,32 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
                   })
     }
 
+    /// The terminal summary of `mobench compare`: the verdict line (with the counts), the reasons when
+    /// incomparable, notes, then only the regressed checks as an aligned table, and where the full report went
+    /// (`fullReport`, the `--markdown` file) or how to get it.
+    public func shortText(fullReport: String?) -> String {
+        var out: String
+        if status == .incomparable {
+            // The reasons one per line (at most 10), not repeated in the verdict line.
+            let n = incomparableReasons.count
+            out = "INCOMPARABLE: \(n) reason\(n == 1 ? "" : "s") the summaries cannot be compared\n"
+            out += incomparableReasons.prefix(10).map { "- \($0)\n" }.joined()
+            if n > 10 { out += "- … and \(n - 10) more\(fullReport.map { " (all in \($0))" } ?? " (--markdown FILE lists all)")\n" }
+        } else {
+            out = verdictLine + "\n"
+        }
+        out += notes.map { "- note: \($0)\n" }.joined()
+        if !regressions.isEmpty {
+            out += "\nRegressions\n" + table(regressions).plainText()
+            if !out.hasSuffix("\n") { out += "\n" }
+        }
+        if status != .incomparable {
+            out += fullReport.map { "full report (all \(rows.count) checks): \($0)\n" }
+                ?? "(--markdown FILE writes all \(rows.count) checks)\n"
+        }
+        return out
+    }
+
     /// Markdown: the verdict line, then regressions, improvements, and every row.
     public func markdown() -> String { render(markdown: true) }
 

@@ -321,10 +321,17 @@ public enum Figures {
                        width: options.width, height: options.height, idPrefix: "step-sizes-\(slug(group))")
     }
 
-    /// Sensitivity ("U-curve"): mean online loss ± s.e. vs fixed α on a log axis, one line per grid; each adaptive
-    /// configuration as a horizontal line at its mean online loss (with a faint ±s.e. band) and a marker at its α0.
-    /// Grid points with a diverged seed are drawn with a cross; points where every seed diverged are listed in the
-    /// legend notes.
+    /// The sensitivity figure's y axis ends at this multiple of the lowest mean online loss it shows.
+    public static let sensitivityCapFactor = 10.0
+
+    /// Sensitivity ("U-curve"): mean online loss ± s.e. vs fixed α, both axes logarithmic, one line per grid; each
+    /// adaptive configuration as a horizontal line at its mean online loss (with a faint ±s.e. band) and a marker
+    /// at its α0. Grid points with a diverged seed are drawn with a cross.
+    ///
+    /// Readable whatever the data: the y axis is clipped at ``sensitivityCapFactor`` × the lowest mean online loss
+    /// in the figure (one decade), so that one exploded step size cannot flatten the rest. A grid point above the
+    /// cap is drawn as ▲ on the top edge (its line goes there) and a grid point where every seed diverged as × on
+    /// the top edge; both are listed with their values in the legend notes, as are adaptive methods above the cap.
     public static func sensitivity(_ summary: SuiteSummary, group: String,
                                    options: FigureOptions = FigureOptions()) -> SVGPlot? {
         let grids = summary.grids(inGroup: group)
@@ -339,18 +346,44 @@ public enum Figures {
         let loAlpha = (allAlphas + adaptiveAlphas).min() ?? 1e-3, hiAlpha = (allAlphas + adaptiveAlphas).max() ?? 1
         // Half a decade of padding each side, so that end markers are not cut by the frame.
         let xRange = (loAlpha / 3.16)...(hiAlpha * 3.16)
+        // The y range: from just below the lowest value shown to the cap (one decade above the lowest mean).
+        let gridMeans = grids.flatMap { $0.points.compactMap { $0.onlineLoss?.mean } }
+        let adaptiveMeans = summary.configurations(inGroup: group).filter { $0.method.isAdaptive }
+            .compactMap { $0.onlineLoss?.mean }
+        let lowest = (gridMeans + adaptiveMeans).filter { $0 > 0 && $0.isFinite }.min() ?? 1
+        let cap = lowest * sensitivityCapFactor
+        let lowerValues = grids.flatMap { $0.points.compactMap { p in p.onlineLoss.map { $0.mean - $0.standardError } } }
+            .filter { $0 > 0 && $0.isFinite }
+        let upperValues = grids.flatMap { $0.points.compactMap { p in p.onlineLoss.map { $0.mean + $0.standardError } } }
+            + adaptiveMeans
+        // The top edge: the highest value shown, or the cap when something lies above it.
+        let edge = min(cap, upperValues.filter(\.isFinite).max() ?? cap)
+        let yRange = (min(lowerValues.min() ?? lowest, lowest) / 1.15)...(edge * 1.12)
+        var anyAbove = false
         for (i, grid) in grids.enumerated() {
             let color = grid.bestConfigurationID.flatMap { colors[$0] } ?? .palette(colors.count + i)
             let drawn = grid.points.filter { $0.onlineLoss != nil }
+            let inside = drawn.filter { $0.onlineLoss!.mean <= cap }
             series.append(PlotSeries(
                 label: "\(grid.label) (fixed α)",
-                points: drawn.map { PlotPoint(x: $0.alpha0, y: $0.onlineLoss!.mean) },
-                errorBars: drawn.map {
+                points: drawn.map { PlotPoint(x: $0.alpha0, y: min($0.onlineLoss!.mean, cap)) },
+                errorBars: inside.map {
                     PlotInterval(x: $0.alpha0, lower: $0.onlineLoss!.mean - $0.onlineLoss!.standardError,
-                                 upper: $0.onlineLoss!.mean + $0.onlineLoss!.standardError)
+                                 upper: min($0.onlineLoss!.mean + $0.onlineLoss!.standardError, cap))
                 },
                 marker: .circle, color: color))
-            let partial = drawn.filter { $0.divergedCount > 0 }
+            let above = drawn.filter { $0.onlineLoss!.mean > cap }
+            if !above.isEmpty {
+                anyAbove = true
+                series.append(PlotSeries(label: "\(grid.label): above the cap",
+                                         points: above.map { PlotPoint(x: $0.alpha0, y: cap) },
+                                         showsLine: false, marker: .triangle, markerSize: 5, color: color,
+                                         inLegend: false))
+                notes.append("\(grid.label) above the cap: " + above.map {
+                    "α = \(NumberFormatting.powerOfTen($0.alpha0)): \(NumberFormatting.compact($0.onlineLoss!.mean))"
+                }.joined(separator: ", "))
+            }
+            let partial = inside.filter { $0.divergedCount > 0 }
             if !partial.isEmpty {
                 anyCross = true
                 series.append(PlotSeries(label: "\(grid.label): some seeds diverged",
@@ -360,10 +393,14 @@ public enum Figures {
             }
             let dead = grid.points.filter { $0.onlineLoss == nil }
             if !dead.isEmpty {
+                series.append(PlotSeries(label: "\(grid.label): all seeds diverged",
+                                         points: dead.map { PlotPoint(x: $0.alpha0, y: edge) },
+                                         showsLine: false, marker: .cross, markerSize: 5, color: .css("#000000"),
+                                         inLegend: false))
                 notes.append("\(grid.label): all seeds diverged at α = "
-                    + dead.map { NumberFormatting.powerOfTen($0.alpha0) }.joined(separator: ", "))
+                    + dead.map { NumberFormatting.powerOfTen($0.alpha0) }.joined(separator: ", ") + " (× on the top edge)")
             }
-            if let best = grid.best, let loss = best.onlineLoss {
+            if let best = grid.best, let loss = best.onlineLoss, loss.mean <= cap {
                 series.append(PlotSeries(label: "\(grid.label) best", points: [PlotPoint(x: best.alpha0, y: loss.mean)],
                                          showsLine: false, marker: .circle, markerFilled: false, markerSize: 7,
                                          color: .css("#000000"), opacity: 0.8, inLegend: false))
@@ -377,7 +414,11 @@ public enum Figures {
                 continue
             }
             let color = colors[c.configurationID] ?? .palette(i)
-            lines.append(ReferenceLine(.horizontal, at: loss.mean, label: legendLabel(c, summary: summary),
+            if loss.mean > cap {
+                notes.append("\(c.label) above the cap: \(NumberFormatting.compact(loss.mean)) (line on the top edge)")
+                anyAbove = true
+            }
+            lines.append(ReferenceLine(.horizontal, at: min(loss.mean, cap), label: legendLabel(c, summary: summary),
                                        style: styles[i % styles.count], color: color, lineWidth: 1.8,
                                        inLegend: true))
             if loss.standardError > 0 {
@@ -388,17 +429,22 @@ public enum Figures {
                                                              upper: loss.mean + loss.standardError)],
                                          showsLine: false, color: color, bandOpacity: 0.12, inLegend: false))
             }
-            series.append(PlotSeries(label: "\(c.label) α0", points: [PlotPoint(x: c.alpha0, y: loss.mean)],
+            series.append(PlotSeries(label: "\(c.label) α0", points: [PlotPoint(x: c.alpha0, y: min(loss.mean, cap))],
                                      showsLine: false, marker: .diamond, color: color, inLegend: false))
         }
         series += referenceSeries(.sensitivity, group: group, options: options, colors: colors,
                                   firstFree: colors.count + grids.count)
         notes.insert("○ best fixed α; ◆ adaptive method at its α0", at: 0)
         if anyCross { notes.insert("× some seeds diverged (not eligible)", at: 1) }
+        if anyAbove {
+            notes.insert("axis capped at \(NumberFormatting.compact(sensitivityCapFactor))× the lowest loss "
+                + "(\(NumberFormatting.compact(cap))); ▲ above it, × all seeds diverged", at: anyCross ? 2 : 1)
+        }
         return SVGPlot(title: "Sensitivity to the step size — \(group)",
                        xAxis: PlotAxis(label: "fixed step size α (adaptive methods: initial α0)", scale: .log10,
                                        range: xRange),
-                       yAxis: PlotAxis(label: "mean online loss (nats) ± s.e."), series: series,
+                       yAxis: PlotAxis(label: "mean online loss (nats) ± s.e., log scale", scale: .log10,
+                                       range: yRange), series: series,
                        referenceLines: lines, legendNotes: notes, width: options.width, height: options.height,
                        idPrefix: "sensitivity-\(slug(group))")
     }

@@ -268,3 +268,15 @@ package func outerProductsAlign(_ blocks: UnsafeBufferPointer<OuterProduct>,
     }
     return true
 }
+
+/// One base pass's buffers and plan, handed to a rule so that all it does is choose its lanes: `step.run(lanes)`.
+@usableFromInline package struct BaseStep {
+    @usableFromInline package let buffers: BaseBuffers
+    @usableFromInline package let plan: BasePassPlan
+    @usableFromInline package let blocks: UnsafeBufferPointer<OuterProduct>
+    @inlinable package init(buffers: BaseBuffers, plan: BasePassPlan, blocks: UnsafeBufferPointer<OuterProduct>) {
+        self.buffers = buffers; self.plan = plan; self.blocks = blocks
+    }
+    /// Runs the fused pass with `lanes` (specialised for them in the caller's file).
+    @inlinable @inline(__always) package func run<L: BaseLanes>(_ lanes: L) { runBasePass(lanes, buffers, plan, blocks) }
+}

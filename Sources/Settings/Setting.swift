@@ -176,3 +176,69 @@ public struct SettingParseError: Error, CustomStringConvertible, Equatable {
 extension String {
     func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
 }
+
+/// A Swift type a setting's values convert to and from.
+public protocol SettingConvertible: Sendable {
+    static var settingKind: SettingKind { get }
+    static var isOptionalSetting: Bool { get }
+    var settingValue: SettingValue { get }
+    /// Converts a value of the declared kind (`.null` only for optional types).
+    init?(settingValue: SettingValue)
+}
+
+extension SettingConvertible {
+    public static var isOptionalSetting: Bool { false }
+}
+
+extension Bool: SettingConvertible {
+    public static var settingKind: SettingKind { .bool }
+    public var settingValue: SettingValue { .bool(self) }
+    public init?(settingValue v: SettingValue) { guard case .bool(let b) = v else { return nil }; self = b }
+}
+
+extension Int: SettingConvertible {
+    public static var settingKind: SettingKind { .integer }
+    public var settingValue: SettingValue { .integer(self) }
+    public init?(settingValue v: SettingValue) { guard case .integer(let i) = v else { return nil }; self = i }
+}
+
+extension UInt64: SettingConvertible {
+    public static var settingKind: SettingKind { .unsigned }
+    public var settingValue: SettingValue { .unsigned(self) }
+    public init?(settingValue v: SettingValue) { guard case .unsigned(let u) = v else { return nil }; self = u }
+}
+
+extension Double: SettingConvertible {
+    public static var settingKind: SettingKind { .number }
+    public var settingValue: SettingValue { .number(self) }
+    public init?(settingValue v: SettingValue) { guard case .number(let x) = v else { return nil }; self = x }
+}
+
+extension String: SettingConvertible {
+    public static var settingKind: SettingKind { .text }
+    public var settingValue: SettingValue { .text(self) }
+    public init?(settingValue v: SettingValue) { guard case .text(let s) = v else { return nil }; self = s }
+}
+
+extension Optional: SettingConvertible where Wrapped: SettingConvertible {
+    public static var settingKind: SettingKind { Wrapped.settingKind }
+    public static var isOptionalSetting: Bool { true }
+    public var settingValue: SettingValue { map(\.settingValue) ?? .null }
+    public init?(settingValue v: SettingValue) {
+        if case .null = v { self = .none; return }
+        guard let w = Wrapped(settingValue: v) else { return nil }
+        self = .some(w)
+    }
+}
+
+extension SettingDeclaration {
+    /// A declaration whose kind and optionality come from the Swift type `Value`.
+    public static func of<Value: SettingConvertible>(
+        _ type: Value.Type, key: String, default defaultValue: Value, defaultText: String? = nil, help: String,
+        section: String, range: SettingRange = .any
+    ) -> SettingDeclaration {
+        SettingDeclaration(key: key, kind: Value.settingKind, isOptional: Value.isOptionalSetting,
+                           defaultValue: defaultValue.settingValue, defaultText: defaultText, help: help,
+                           section: section, range: range)
+    }
+}

@@ -72,8 +72,8 @@ public struct SettingTable: Sendable {
             lines.append("\(section.uppercased()):")
             for d in declarations where d.section == section {
                 let flag = d.kind == .bool ? d.flag : "\(d.flag) <\(d.kind.placeholder)>"
-                let padded = flag.count < 32 ? flag + String(repeating: " ", count: 32 - flag.count) : flag + " "
-                lines.append("  \(padded)\(d.help) (default: \(d.defaultDescription))")
+                lines.append("  \(flag)   (default: \(d.defaultDescription))")
+                lines.append("        \(d.help)")
             }
             lines.append("")
         }

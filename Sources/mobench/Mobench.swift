@@ -10,11 +10,11 @@ struct Mobench: ParsableCommand {
         commandName: "mobench",
         abstract: "Continual-learning benchmarks for step-size adaptation (MetaOptimize and baselines).",
         version: suiteVersion,
-        subcommands: [RunCommand.self, SuiteCommand.self, SlurmCommand.self, MergeCommand.self, CompareCommand.self, PlotCommand.self, DataCommand.self, StreamCommand.self])
+        subcommands: [RunCommand.self, SettingsCommand.self, SuiteCommand.self, SlurmCommand.self, MergeCommand.self, CompareCommand.self, PlotCommand.self, ReportCommand.self, ExportCommand.self, DataCommand.self, StreamCommand.self])
 
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(Arguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let failure as Failure {
             fail(failure.message, status: failure.status)
@@ -24,6 +24,9 @@ struct Mobench: ParsableCommand {
             fail(error.description, status: 1)
         } catch let error as OutputError {
             fail(error.description, status: 1)
+        } catch let code as ExitCode {
+            // A status without a message (the command already printed what it has to say).
+            Foundation.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
@@ -32,7 +35,8 @@ struct Mobench: ParsableCommand {
                 fail(message + " (see mobench --help)", status: 2)
             }
             if code == .success || error is CleanExit { exit(withError: error) }
-            fail(String(describing: error), status: 1)
+            // Anything else (e.g. a Foundation file error): one line naming the file and the cause, status 1.
+            fail(oneLineDescription(error), status: 1)
         }
     }
 }
@@ -54,5 +58,6 @@ func classify<T>(_ body: () throws -> T) throws -> T {
     do { return try body() }
     catch let error as SettingError { throw Failure(message: error.description, status: 2) }
     catch let error as Failure { throw error }
-    catch let error as CustomStringConvertible & Error { throw Failure(message: error.description, status: 1) }
+    catch let error as ExitCode { throw error }
+    catch { throw Failure(message: oneLineDescription(error), status: 1) }
 }

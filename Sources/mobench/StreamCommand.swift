@@ -28,7 +28,7 @@ struct StreamCommand: ParsableCommand {
                 throw Failure(message: "--steps and --start must be non-negative", status: 2)
             }
             var configuration = RunConfiguration()
-            streamOptions.apply(to: &configuration)
+            try streamOptions.apply(to: &configuration)
             let stream = try classify { () -> TaskStream in
                 let validated = try ValidatedConfiguration(configuration)
                 let dataset = try DatasetLoader.load(configuration.data, split: validated.split,
@@ -55,39 +55,17 @@ struct StreamCommand: ParsableCommand {
     }
 }
 
-/// Data and stream flags shared by `run` and `stream show`. Unset flags keep the configuration's value.
+/// The data and stream settings of `stream show` (the "Data and stream" section of the run settings).
 struct StreamOptions: ParsableArguments {
-    @Option(help: "Dataset path or name (default: fashion-mnist).")
-    var data: String?
-    @Option(help: "train or test (default: train).")
-    var split: String?
-    @Option(help: "CIFAR-100 labels: fine or coarse (default: fine).")
-    var labels: String?
-    @Option(help: "iid, input-permuted, label-permuted, class-incremental (default: input-permuted).")
-    var stream: String?
-    @Option(help: "Number of tasks (default: 10).")
-    var tasks: Int?
-    @Option(help: "Samples per task (default: 5000; class-incremental: one pass over the task's samples).")
-    var taskLength: Int?
-    @Option(help: "Classes per task (class-incremental; must divide the class count).")
-    var classesPerTask: Int?
-    @Flag(help: "Input-permuted: task 0 keeps the identity permutation.")
-    var firstTaskIdentity = false
-    @Option(help: "none or crop-flip (default: none).")
-    var augment: String?
-    @Option(help: "Seeds everything: stream, permutations, augmentation, initialisation (default: 0).")
-    var seed: UInt64?
+    @Argument(parsing: .allUnrecognized, help: .init("Data and stream settings: --SETTING VALUE (see `mobench settings`).", valueName: "settings"))
+    var settings: [String] = []
 
-    func apply(to c: inout RunConfiguration) {
-        if let data { c.data = data }
-        if let split { c.split = split }
-        if let labels { c.labels = labels }
-        if let stream { c.stream = stream }
-        if let tasks { c.tasks = tasks }
-        if let taskLength { c.taskLength = taskLength }
-        if let classesPerTask { c.classesPerTask = classesPerTask }
-        if firstTaskIdentity { c.firstTaskIdentity = true }
-        if let augment { c.augment = augment }
-        if let seed { c.seed = seed }
+    func apply(to c: inout RunConfiguration) throws {
+        try c.apply(arguments: settings)
+        let allowed = Set(RunConfiguration.table.declarations.filter { $0.section == "Data and stream" }.map(\.key))
+        for key in RunConfiguration.allKeys where c[key] != RunConfiguration()[key] && !allowed.contains(key) {
+            throw SettingError.invalid("\(RunConfiguration.table[key]!.flag): not a data or stream setting")
+        }
     }
+
 }

@@ -31,6 +31,8 @@ struct SuiteCommand: ParsableCommand {
     var paperReference: String?
     @Flag(help: "Print the planned runs and exit.")
     var dryRun = false
+    @Flag(help: "Do not print the summary table (it is still written to summary.md); print only where files went.")
+    var quiet = false
 
     func run() throws {
         let plan = try classify { try SuiteLoading.plan(file, overrides: overrides) }
@@ -53,6 +55,9 @@ struct SuiteCommand: ParsableCommand {
         if let checkpointEvery, checkpointEvery < 1 {
             throw Failure(message: "--checkpoint-every must be a positive integer", status: 2)
         }
+        // Held until the process exits: a second suite on the same --out refuses (shards share it).
+        let lock = try classify { try OutputLock(directory: out, mode: sharded ? .shared : .exclusive) }
+        defer { withExtendedLifetime(lock) {} }
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed); signal(SIGINT, SIG_DFL) }
         signal(SIGTERM) { _ in interruptRequested.store(true, ordering: .relaxed); signal(SIGTERM, SIG_DFL) }
         let clock = ContinuousClock()
@@ -72,7 +77,7 @@ struct SuiteCommand: ParsableCommand {
             throw Failure(message: "interrupted; run the same command again to resume", status: 130)
         }
         if !sharded {
-            try classify { try SuiteLoading.report(plan, out: out, paperReference: paperReference) }
+            try classify { try SuiteLoading.report(plan, out: out, paperReference: paperReference, quiet: quiet) }
         }
         if !failures.isEmpty {
             throw Failure(message: "\(failures.count) run(s) failed; first: \(failures[0])", status: 1)
@@ -95,7 +100,7 @@ struct PlotCommand: ParsableCommand {
         let path = (directory as NSString).appendingPathComponent("summary.json")
         let summary = try classify { () throws -> SuiteSummary in
             do { return try SuiteSummary.load(from: URL(fileURLWithPath: path)) } catch {
-                throw Failure(message: "\(path): \(error)", status: 1)
+                throw Failure(message: oneLineDescription(error), status: 1)
             }
         }
         var references: [FigureReference] = []
@@ -130,7 +135,7 @@ struct CompareCommand: ParsableCommand {
     var relativeFloor: Double = 0.02
     @Option(help: "Allowed relative throughput drop (default: 0.25 = 25 %).")
     var throughputTolerance: Double = 0.25
-    @Option(help: "Also write the markdown report to this file.")
+    @Option(help: "Write the full comparison (every check, as markdown) to this file.")
     var markdown: String?
 
     func run() throws {
@@ -138,17 +143,30 @@ struct CompareCommand: ParsableCommand {
               throughputTolerance < 1 else {
             throw Failure(message: "--k must be positive, --relative-floor ≥ 0, --throughput-tolerance in [0, 1)", status: 2)
         }
+        // A summary that cannot be read cannot be compared: status 2, like any other incomparable pair.
         func load(_ path: String) throws -> SuiteSummary {
             do { return try SuiteSummary.load(from: URL(fileURLWithPath: path)) } catch {
-                throw Failure(message: "\(path): \(error)", status: 2)
+                throw Failure(message: oneLineDescription(error), status: 2)
             }
         }
         let report = Comparison.compare(baseline: try load(baseline), current: try load(current),
                                         options: ComparisonOptions(k: k, relativeFloor: relativeFloor,
                                                                    throughputTolerance: throughputTolerance))
-        let text = report.markdown()
-        print(text)
-        if let markdown { try classify { try writeAtomically(Data(text.utf8), to: markdown) } }
+        if let markdown { try classify { try writeAtomically(Data(report.markdown().utf8), to: markdown) } }
+        print(report.shortText(fullReport: markdown), terminator: "")
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rewrite a suite's HTML report (DIR/summary.html) from DIR/summary.json, runs.json, the run results and DIR/figures.")
+
+    @Argument(help: "A suite output folder (with summary.json and runs.json).")
+    var directory: String
+
+    func run() throws {
+        print(try classify { try SuiteHTML.write(outDirectory: directory) })
     }
 }

@@ -35,7 +35,8 @@ struct CommandLineTests {
             (["run", "--meta", "idbd"], "--meta idbd needs --model linear"),
             (["run", "--checkpoint-every", "10"], "--checkpoint-every needs --out"),
             (["run", "--optimizer", "adam2"], "--optimizer: unknown value 'adam2'"),
-            (["run", "--optimizer", "prodigy", "--d0", "0"], "field 'd0'"),
+            (["run", "--optimizer", "prodigy", "--d0", "0"], "--d0 must be positive"),
+            (["run", "--optimizer", "prodigy", "--growth-rate", "0.5"], "field 'growth_rate'"),
             (["run", "--optimizer", "mechanic", "--base", "lion"], "Mechanic wraps"),
             (["run", "--optimizer", "mechanic", "--mechanic-betas", "0.9,x"], "--mechanic-betas"),
         ]
@@ -54,12 +55,13 @@ struct CommandLineTests {
         #expect(status == 0, "\(stderr)")
         let c = try RunConfiguration.decode(json: Data(stdout.utf8), source: "stdout")
         #expect(c.optimizer == "prodigy" && c.alpha0 == 1)
-        #expect(c.competitor.dCoef == 2 && c.competitor.growthRate == 1.5 && c.competitor.d0 == 1e-6 && c.competitor.sliceP == 1)
+        #expect(c["d_coef"] == .number(2) && c["growth_rate"] == .number(1.5) && c["d0"] == .number(1e-6)
+                && c["slice_p"] == .integer(1))
         let (status2, stdout2, _) = try mobench(["run", "--optimizer", "schedule-free-adamw", "--alpha0", "0.01",
                                                  "--data", "fashion-mnist", "--print-config"])
         #expect(status2 == 0)
         let c2 = try RunConfiguration.decode(json: Data(stdout2.utf8), source: "stdout")
-        #expect(c2.alpha0 == 0.01 && c2.competitor.warmupSteps == 0 && c2.competitor.beta1 == 0.9)
+        #expect(c2.alpha0 == 0.01 && c2["warmup_steps"] == .integer(0) && c2["beta1"] == .number(0.9))
     }
 
     @Test("Data errors exit with status 1 and name the path")

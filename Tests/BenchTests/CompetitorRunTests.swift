@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Competitors
 import MetaOptimize
+import Settings
 @testable import Bench
 
 /// The competitors through the runner: CLI-equivalent configurations, checkpoints, trace and result columns.
@@ -39,38 +40,36 @@ struct CompetitorRunTests {
     func resultRecordsSettings() throws {
         let dir = temporaryDirectory()
         let options = RunOptions(outDirectory: dir)
-        let config = smallConfiguration { $0.optimizer = "prodigy"; $0.alpha0 = 1; $0.competitor.dCoef = 2 }
+        let config = smallConfiguration { $0.optimizer = "prodigy"; $0.alpha0 = 1; $0["d_coef"] = .number(2) }
         _ = try makeRun(config, options: options).run(options: options)
         let text = read(dir + "/result.json")
         for key in ["\"d0\" : 1e-06", "\"d_coef\" : 2", "\"growth_rate\" : \"inf\"", "\"beta3\"", "\"slice_p\" : 1"] {
             #expect(text.contains(key), "result.json lacks \(key)")
         }
         let again = try RunConfiguration.decode(json: Data(text.utf8), source: "result.json")
-        #expect(again.competitor.dCoef == 2 && again.competitor.growthRate == .infinity)
+        #expect(again["d_coef"] == .number(2) && again["growth_rate"] == .number(.infinity))
         #expect(try ValidatedConfiguration(again).configuration == ValidatedConfiguration(config).configuration)
     }
 
-    @Test("Every declared competitor setting is a configuration key: decoded from JSON, re-encoded, and accepted by the key check")
-    func declaredKeysRoundTrip() throws {
-        let values: [String: String] = ["mechanic_betas": "\"0.9,0.99\"", "decouple": "true", "use_bias_correction": "true",
-                                        "safeguard_warmup": "true", "store_delta": "true", "dog_average": "true", "slice_p": "2",
-                                        "warmup_steps": "3", "growth_rate": "\"inf\""]
+    @Test("Every declared competitor setting is a configuration key and reaches the competitor's settings")
+    func declaredKeysReachSettings() throws {
+        let values: [String: SettingValue] = ["mechanic_betas": .text("0.9,0.99"), "decouple": .bool(true),
+                                              "use_bias_correction": .bool(true), "safeguard_warmup": .bool(true),
+                                              "store_delta": .bool(true), "dog_average": .bool(true),
+                                              "slice_p": .integer(2), "warmup_steps": .integer(3)]
         for declaration in CompetitorSettingDeclarations.all {
-            let text = values[declaration.key] ?? "0.5"
-            let json = "{\"\(declaration.key)\": \(text)}"
-            let c = try RunConfiguration.decode(json: Data(json.utf8), source: "test")
-            #expect(c.competitor != CompetitorSettings(), "\(declaration.key) was not decoded")
-            #expect(c.json().contains("\"\(declaration.key)\""), "\(declaration.key) was not encoded")
-            let again = try RunConfiguration.decode(json: Data(c.json().utf8), source: "again")
-            #expect(again == c, "\(declaration.key) does not round-trip")
+            #expect(RunConfiguration.table[declaration.key] != nil, "\(declaration.key) is not a configuration key")
+            var c = RunConfiguration()
+            c[declaration.key] = values[declaration.key] ?? .number(0.5)
+            #expect(try competitorSettings(.prodigy, c) != competitorSettings(.prodigy, RunConfiguration()),
+                    "\(declaration.key) does not reach the settings")
         }
-        #expect(throws: SettingError.self) { _ = try RunConfiguration.decode(json: Data("{\"growth_rate\": \"fast\"}".utf8), source: "x") }
     }
 
     @Test("An invalid competitor setting is one line naming the key")
     func invalidSetting() {
-        #expect(throws: SettingError.invalid("optimizer configuration: field 'd0': expected a finite number > 0, found -1.0")) {
-            _ = try ValidatedConfiguration(smallConfiguration { $0.optimizer = "prodigy"; $0.competitor.d0 = -1 })
+        #expect(throws: SettingError.invalid("optimizer configuration: field 'growth_rate': expected a number >= 1 (inf: no limit), found 0.5")) {
+            _ = try ValidatedConfiguration(smallConfiguration { $0.optimizer = "prodigy"; $0["growth_rate"] = .number(0.5) })
         }
         #expect(throws: SettingError.self) {
             _ = try ValidatedConfiguration(smallConfiguration { $0.optimizer = "mechanic"; $0.base = "lion" })

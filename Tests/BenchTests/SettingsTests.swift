@@ -50,7 +50,7 @@ struct SettingsTests {
             { $0.taskLength = -5 }, { $0.batchSize = 0 }, { $0.logEvery = 0 }, { $0.testSamples = -1 },
         ]
         for (i, edit) in cases.enumerated() { #expect(message(edit) != nil, "case \(i) accepted") }
-        #expect(message { $0.alpha0 = -1 } == "--alpha0 must be a finite non-negative number, got -1.0")
+        #expect(message { $0.alpha0 = -1 } == "--alpha0 must be positive, got -1.0")
     }
 
     @Test("task length must be a multiple of the batch size")
@@ -69,5 +69,18 @@ struct SettingsTests {
         #expect(throws: SettingError.invalid("c.json: not valid JSON")) {
             _ = try RunConfiguration.decode(json: Data("{tasks".utf8), source: "c.json")
         }
+    }
+}
+
+@Suite("README's settings table")
+struct ReadmeSettingsTableTests {
+    @Test("README's run-settings table is exactly the table generated from the declarations (README stays true)")
+    func readmeTableIsGenerated() throws {
+        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        let begin = try #require(readme.range(of: "<!-- settings-table:begin -->\n"))
+        let end = try #require(readme.range(of: "\n<!-- settings-table:end -->"))
+        let table = String(readme[begin.upperBound ..< end.lowerBound])
+        #expect(table == RunConfiguration.table.markdownTable().trimmingCharacters(in: .newlines),
+                "regenerate with: mobench settings --markdown")
     }
 }

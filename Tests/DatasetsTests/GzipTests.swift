@@ -29,15 +29,14 @@ struct GzipTests {
         return random.bytes(40_000) + [UInt8](repeating: 9, count: 60_000)
     }()
 
+    /// The outcome of decompressing `bytes` (as a one-element array, so that each check reads as a loop).
     func decompressBoth(_ bytes: [UInt8], maximumSize: Int = Gzip.defaultMaximumSize) -> [Result<[UInt8], DatasetError>] {
-        Gzip.Engine.allCases.map { engine in
-            Result { () throws(DatasetError) -> [UInt8] in
-                try Gzip.decompress(bytes, file: "/tmp/x.gz", engine: engine, maximumSize: maximumSize)
-            }
-        }
+        [Result { () throws(DatasetError) -> [UInt8] in
+            try Gzip.decompress(bytes, file: "/tmp/x.gz", maximumSize: maximumSize)
+        }]
     }
 
-    @Test("a gzip file written by zlib decompresses to its content with both engines")
+    @Test("a gzip file written by zlib decompresses to its content")
     func roundTrip() throws {
         let gz = try gzipBytes(content, mode: "wb9")
         for result in decompressBoth(gz) { #expect(result.success == content) }
@@ -195,4 +194,9 @@ extension Result {
         if case .failure(let error) = self { return error }
         return nil
     }
+}
+
+/// The raw DEFLATE body of a single-member gzip file with a plain 10-byte header.
+func rawDeflate(_ gzip: [UInt8]) -> [UInt8] {
+    Array(gzip[10..<(gzip.count - 8)])
 }

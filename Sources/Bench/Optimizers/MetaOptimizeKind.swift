@@ -7,6 +7,7 @@ extension OptimizerKind {
     static let metaOptimize = OptimizerKind(
         name: "metaoptimize",
         summary: "MetaOptimize: a base rule whose log step sizes a meta rule learns (also fixed α, schedules, hypergradient, IDBD)",
+        settings: [],
         methodKind: { v in
             let o = v.optimizer
             if !o.meta.learnsStepSize { return o.schedule == .constant ? .fixed : .schedule }

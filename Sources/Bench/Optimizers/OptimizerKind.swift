@@ -1,5 +1,6 @@
 import MetaOptimize
 import Reports
+import Settings
 
 /// What an optimizer is built from when a run starts.
 public struct OptimizerContext {
@@ -21,6 +22,9 @@ public struct OptimizerKind: Sendable {
     public let name: String
     /// One line for `--help`.
     public let summary: String
+    /// The method's own hyper-parameters, declared once (the shared ones — α0, weight decay, base rule — are in
+    /// ``RunSettingCatalog``). They become flags, JSON keys and `result.json` entries like every other setting.
+    public let settings: [SettingDeclaration]
     /// How summaries treat a run of this configuration (fixed grid point, adaptive method, schedule, …).
     public let methodKind: @Sendable (ValidatedConfiguration) -> MethodKind
     /// The comparison family: adaptive runs are ranked against the fixed-α grids of the same family (the base rule

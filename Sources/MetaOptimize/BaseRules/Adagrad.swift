@@ -1,11 +1,6 @@
 import RuleKernels
 import SIMDSupport
 
-extension BaseRule {
-    /// Adagrad: the sum of squared gradients scales each weight's step (no hyper-parameters besides α and κ).
-    public static let adagrad = BaseRule(AdagradRule.self)
-}
-
 /// Adagrad (Duchi, Hazan & Singer 2011).
 /// - faithful: the official code's conventions for its RMSProp with λ = 1 and no bias correction: s ← s + g²,
 ///   d = g / sqrt(s + 1e-10) (ε inside the root);
@@ -14,16 +9,14 @@ extension BaseRule {
 /// Both modes use the suite's decoupled weight decay δ = α·(d + κ·w) (PyTorch's Adagrad couples it into g instead;
 /// with κ = 0 the two agree).
 enum AdagradRule: BaseRuleDefinition {
-    static let name = "adagrad"
-    static let summary = "Adagrad: s ← s + g²; faithful d = g/√(s + 1e-10); standard (torch) d = g/(√s + 1e-10)"
-    static var hyperParameters: [RuleHyperParameter] { [] }
-    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
+    static let info = RuleInfo(name: "adagrad",
+                               summary: "Adagrad: s ← s + g²; faithful d = g/√(s + 1e-10); standard (torch) d = g/(√s + 1e-10)")
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: BaseBuffers, _ plan: BasePassPlan, _ blocks: UnsafeBufferPointer<OuterProduct>) {
+                     _ step: BaseStep) {
         switch mode {
-        case .faithful: runBasePass(Faithful(), b, plan, blocks)
-        case .standard: runBasePass(Standard(), b, plan, blocks)
+        case .faithful: step.run(Faithful())
+        case .standard: step.run(Standard())
         }
     }
 

@@ -1,23 +1,15 @@
 import RuleKernels
 import SIMDSupport
 
-extension BaseRule {
-    /// Lion with interpolation c (`lionInterpolation`, default 0.9: the Lion paper's β1) and momentum ρ
-    /// (`momentum`, default 0.99: the Lion paper's β2).
-    public static let lion = BaseRule(LionRule.self)
-}
-
 enum LionRule: BaseRuleDefinition {
-    static let name = "lion"
-    static let summary = "Lion, c and ρ: d = sign(c·m + (1−c)·g), then m ← ρm + (1−ρ)g (both modes)"
-    static var hyperParameters: [RuleHyperParameter] {
-        [.init(\.momentum, default: 0.99), .init(\.lionInterpolation, default: 0.9)]
-    }
-    static func state(_ mode: OptimizerMode) -> StateLayout { Lanes.state }
+    static let info = RuleInfo(name: "lion",
+                               summary: "Lion, c and ρ: d = sign(c·m + (1−c)·g), then m ← ρm + (1−ρ)g (both modes)",
+                               reads: [.init(\.momentum, default: 0.99), .init(\.lionInterpolation, default: 0.9)])
+    typealias Faithful = Lanes
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: BaseBuffers, _ plan: BasePassPlan, _ blocks: UnsafeBufferPointer<OuterProduct>) {
-        runBasePass(Lanes(interpolation: c.lionInterpolation!, rho: c.momentum!), b, plan, blocks)
+                     _ step: BaseStep) {
+        step.run(Lanes(interpolation: c.lionInterpolation!, rho: c.momentum!))
     }
 
     /// Lion (both modes): d = sign(c·m + (1−c)·g) with the previous m; then m ← ρ·m + (1−ρ)·g.

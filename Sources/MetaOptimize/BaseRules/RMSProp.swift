@@ -1,26 +1,20 @@
 import RuleKernels
 import SIMDSupport
 
-extension BaseRule {
-    /// RMSProp with second-moment coefficient λ (`normalizer`, default 0.999).
-    public static let rmsprop = BaseRule(RMSPropRule.self)
-}
-
 enum RMSPropRule: BaseRuleDefinition {
-    static let name = "rmsprop"
-    static let summary = "RMSProp, λ: faithful v ← λv + g², d = g/√(μv + 1e-10); standard (torch) eps 1e-8"
-    static var hyperParameters: [RuleHyperParameter] { [.init(\.normalizer, default: 0.999)] }
-    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
+    static let info = RuleInfo(name: "rmsprop",
+                               summary: "RMSProp, λ: faithful v ← λv + g², d = g/√(μv + 1e-10); standard (torch) eps 1e-8",
+                               reads: [.init(\.normalizer, default: 0.999)])
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: BaseBuffers, _ plan: BasePassPlan, _ blocks: UnsafeBufferPointer<OuterProduct>) {
+                     _ step: BaseStep) {
         let lambda = c.normalizer!
         powers.normalizer *= lambda
         switch mode {
         case .faithful:
-            runBasePass(Faithful(lambda: lambda, mu: (1 - lambda) / (1 - powers.normalizer)), b, plan, blocks)
+            step.run(Faithful(lambda: lambda, mu: (1 - lambda) / (1 - powers.normalizer)))
         case .standard:
-            runBasePass(Standard(lambda: lambda), b, plan, blocks)
+            step.run(Standard(lambda: lambda))
         }
     }
 

@@ -1,20 +1,13 @@
 import RuleKernels
 import SIMDSupport
 
-extension BaseRule {
-    /// SGD: d = g (both modes).
-    public static let sgd = BaseRule(SGDRule.self)
-}
-
 enum SGDRule: BaseRuleDefinition {
-    static let name = "sgd"
-    static let summary = "SGD: d = g"
-    static var hyperParameters: [RuleHyperParameter] { [] }
-    static func state(_ mode: OptimizerMode) -> StateLayout { Lanes.state }
+    static let info = RuleInfo(name: "sgd", summary: "SGD: d = g")
+    typealias Faithful = Lanes
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: BaseBuffers, _ plan: BasePassPlan, _ blocks: UnsafeBufferPointer<OuterProduct>) {
-        runBasePass(Lanes(), b, plan, blocks)
+                     _ step: BaseStep) {
+        step.run(Lanes())
     }
 
     struct Lanes: BaseLanes {

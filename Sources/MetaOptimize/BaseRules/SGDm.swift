@@ -1,22 +1,16 @@
 import RuleKernels
 import SIMDSupport
 
-extension BaseRule {
-    /// SGD with momentum ρ (`momentum`, default 0.9).
-    public static let sgdm = BaseRule(SGDmRule.self)
-}
-
 enum SGDmRule: BaseRuleDefinition {
-    static let name = "sgdm"
-    static let summary = "SGD with momentum ρ: faithful d = m then m ← ρm + (1−ρ)g; standard (torch) b ← ρb + g, d = b"
-    static var hyperParameters: [RuleHyperParameter] { [.init(\.momentum, default: 0.9)] }
-    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
+    static let info = RuleInfo(name: "sgdm",
+                               summary: "SGD with momentum ρ: faithful d = m then m ← ρm + (1−ρ)g; standard (torch) b ← ρb + g, d = b",
+                               reads: [.init(\.momentum, default: 0.9)])
 
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: BaseBuffers, _ plan: BasePassPlan, _ blocks: UnsafeBufferPointer<OuterProduct>) {
+                     _ step: BaseStep) {
         switch mode {
-        case .faithful: runBasePass(Faithful(rho: c.momentum!), b, plan, blocks)
-        case .standard: runBasePass(Standard(rho: c.momentum!), b, plan, blocks)
+        case .faithful: step.run(Faithful(rho: c.momentum!))
+        case .standard: step.run(Standard(rho: c.momentum!))
         }
     }
 

@@ -1,23 +1,12 @@
 import RuleKernels
 import SIMDSupport
 
-extension MetaRule {
-    /// Adam on β with momentum ρ̄ (`metaMomentum`, default 0.9) and second-moment coefficient λ̄
-    /// (`metaNormalizer`, 0.999); `adamw` is an alias (the continual code calls it `AdamW`).
-    public static let adam = MetaRule(AdamMetaRule.self)
-}
-
 enum AdamMetaRule: MetaRuleDefinition {
-    static let name = "adam"
-    static let aliases = ["adamw"]
-    static let summary = "adam (alias adamw), ρ̄ and λ̄: faithful m̄ ← ρ̄m̄ + z (a sum), β ← … − ηm̄/√(μ̄v̄ + 1e-10); standard = Adam"
-    static var hyperParameters: [RuleHyperParameter] {
-        [.init(\.metaMomentum, default: 0.9), .init(\.metaNormalizer, default: 0.999)]
-    }
-    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
-    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: MetaBuffers) -> Bool {
-        let common = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
+    static let info = RuleInfo(name: "adam", aliases: ["adamw"],
+                               summary: "adam (alias adamw), ρ̄ and λ̄: faithful m̄ ← ρ̄m̄ + z (a sum), β ← … − ηm̄/√(μ̄v̄ + 1e-10); standard = Adam",
+                               reads: [.init(\.metaMomentum, default: 0.9), .init(\.metaNormalizer, default: 0.999)])
+    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
+                     _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         let rho = c.metaMomentum!, lambda = c.metaNormalizer!
         let mu = advancedNormalizerCorrection(lambda, &powers)
         powers.momentum *= rho
@@ -54,21 +43,13 @@ enum AdamMetaRule: MetaRuleDefinition {
     struct Standard: MetaLanes {
         static var state: StateLayout { .two("metaFirstMoment", "metaSecondMoment") }
         let common: MetaCommon
-        let oneMinusRho: V8, lambda: V8, oneMinusLambda: V8, biasCorrection1: V8, biasCorrection2Root: V8, epsilon: V8
+        let moments: StandardAdamMoments
         init(common: MetaCommon, rho: Double, lambda: Double, rhoPower: Double, lambdaPower: Double) {
             self.common = common
-            oneMinusRho = V8(repeating: Float(1 - rho))
-            self.lambda = V8(repeating: Float(lambda))
-            oneMinusLambda = V8(repeating: Float(1 - lambda))
-            biasCorrection1 = V8(repeating: Float(1 - rhoPower))
-            biasCorrection2Root = V8(repeating: Float((1 - lambdaPower).squareRoot()))
-            epsilon = V8(repeating: Float(1e-8))
+            moments = StandardAdamMoments(rho: rho, lambda: lambda, rhoPower: rhoPower, lambdaPower: lambdaPower)
         }
         @inline(__always) func update(z: V8, beta: V8, s0 m: inout V8, s1 v: inout V8) -> V8 {
-            m = m + oneMinusRho * (z - m)
-            v = lambda * v + oneMinusLambda * z * z
-            return common.shrink * beta
-                - common.eta * ((m / biasCorrection1) / (squareRoot8(v) / biasCorrection2Root + epsilon))
+            common.shrink * beta - common.eta * moments.direction(z, m: &m, v: &v)
         }
     }
 }

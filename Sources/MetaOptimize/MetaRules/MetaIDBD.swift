@@ -1,21 +1,15 @@
 import RuleKernels
 import SIMDSupport
 
-extension MetaRule {
-    /// IDBD (spec §6.3): base SGD, weightwise step sizes, γ forced to 1, a caller-supplied diagonal Hessian in the
-    /// trace decay, and IDBD's order (meta update first, then the base update with the new α).
-    public static let idbd = MetaRule(IDBDMetaRule.self)
-}
-
 enum IDBDMetaRule: MetaRuleDefinition {
-    static let name = "idbd"
-    static let summary = "idbd: Sutton's IDBD (base sgd, weightwise, needs the diagonal Hessian; γ forced to 1)"
+    static let info = RuleInfo(name: "idbd",
+                               summary: "idbd: Sutton's IDBD (base sgd, weightwise, needs the diagonal Hessian; γ forced to 1)")
     static var forcedGamma: Double? { 1 }
     static var usesDiagonalHessian: Bool { true }
-    static func state(_ mode: OptimizerMode) -> StateLayout { SGDMetaRule.state(mode) }
-    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: MetaBuffers) -> Bool {
-        SGDMetaRule.pass(mode, c, &powers, b)
+    typealias Faithful = SGDMetaRule.Lanes
+    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
+                     _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
+        SGDMetaRule.pass(mode, c, common, &powers, b)
     }
 
     static func validate(_ r: OptimizerConfiguration, hasDiagonalHessian: Bool) throws {
@@ -42,7 +36,7 @@ extension MetaOptimizer {
     func idbdStep(_ b: BaseBuffers, hessian: UnsafePointer<Float>, factor: Float, t: Int) -> Bool {
         elementwiseProducts(h: h, g: b.g, z: z, count: parameterCount)
         var powers = metaPowers
-        guard metaRule.pass(configuration.mode, configuration, &powers, metaBuffers) else {
+        guard metaRule.pass(configuration.mode, configuration, metaCommon, &powers, metaBuffers) else {
             return diverge(at: t, .nonFiniteStepSize)
         }
         swap(&beta, &nextBeta)

@@ -1,21 +1,13 @@
 import RuleKernels
 import SIMDSupport
 
-extension MetaRule {
-    /// Lion on β with interpolation c̄ (`metaLionInterpolation`, default 0.9) and momentum ρ̄ (default 0.99).
-    public static let lion = MetaRule(LionMetaRule.self)
-}
-
 enum LionMetaRule: MetaRuleDefinition {
-    static let name = "lion"
-    static let summary = "lion, c̄ and ρ̄: β ← (1 − ηκ̄)β − η·sign(c̄m̄ + (1−c̄)z), then m̄ ← ρ̄m̄ + (1−ρ̄)z"
-    static var hyperParameters: [RuleHyperParameter] {
-        [.init(\.metaMomentum, default: 0.99), .init(\.metaLionInterpolation, default: 0.9)]
-    }
-    static func state(_ mode: OptimizerMode) -> StateLayout { Lanes.state }
-    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: MetaBuffers) -> Bool {
-        let common = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
+    static let info = RuleInfo(name: "lion",
+                               summary: "lion, c̄ and ρ̄: β ← (1 − ηκ̄)β − η·sign(c̄m̄ + (1−c̄)z), then m̄ ← ρ̄m̄ + (1−ρ̄)z",
+                               reads: [.init(\.metaMomentum, default: 0.99), .init(\.metaLionInterpolation, default: 0.9)])
+    typealias Faithful = Lanes
+    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
+                     _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         return runMetaPass(Lanes(common: common, interpolation: c.metaLionInterpolation!, rho: c.metaMomentum!), b)
     }
 

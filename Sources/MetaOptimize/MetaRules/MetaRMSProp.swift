@@ -1,19 +1,12 @@
 import RuleKernels
 import SIMDSupport
 
-extension MetaRule {
-    /// RMSProp on β with second-moment coefficient λ̄ (`metaNormalizer`, default 0.999).
-    public static let rmsprop = MetaRule(RMSPropMetaRule.self)
-}
-
 enum RMSPropMetaRule: MetaRuleDefinition {
-    static let name = "rmsprop"
-    static let summary = "rmsprop, λ̄: faithful v̄ ← λ̄v̄ + z², β ← … − ηz/√(μ̄v̄ + 1e-10); standard eps 1e-8"
-    static var hyperParameters: [RuleHyperParameter] { [.init(\.metaNormalizer, default: 0.999)] }
-    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
-    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: MetaBuffers) -> Bool {
-        let common = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
+    static let info = RuleInfo(name: "rmsprop",
+                               summary: "rmsprop, λ̄: faithful v̄ ← λ̄v̄ + z², β ← … − ηz/√(μ̄v̄ + 1e-10); standard eps 1e-8",
+                               reads: [.init(\.metaNormalizer, default: 0.999)])
+    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
+                     _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
         let lambda = c.metaNormalizer!
         let mu = advancedNormalizerCorrection(lambda, &powers)
         switch mode {

@@ -18,11 +18,31 @@ public struct MetaRule: RegisteredRule {
     public static var registeredNames: [(name: String, aliases: [String])] { registered.map { ($0.name, $0.aliases) } }
     public init(registeredIndex k: Int) { self.init(Self.registered[k]) }
 
-    /// Every meta rule, in the order `--help` lists them. Adding a rule: its file, and one entry here.
-    static let registered: [any MetaRuleDefinition.Type] = [
-        FixedMetaRule.self, SGDMetaRule.self, RMSPropMetaRule.self, AdamMetaRule.self, LionMetaRule.self,
-        MNMMetaRule.self, HypergradientMetaRule.self, IDBDMetaRule.self,
-    ]
+    // The registered rules (each defined in its own file of MetaRules/). Adding a rule: its file, its constant
+    // here and its entry in `registered`.
+    /// β never changes (α = α0 times the schedule): the fixed-step-size baseline.
+    public static let fixed = MetaRule(FixedMetaRule.self)
+    /// Meta SGD: β ← (1 − η·κ̄)·β − η·z.
+    public static let sgd = MetaRule(SGDMetaRule.self)
+    /// RMSProp on β with second-moment coefficient λ̄ (`metaNormalizer`, default 0.999).
+    public static let rmsprop = MetaRule(RMSPropMetaRule.self)
+    /// Adam on β with momentum ρ̄ (`metaMomentum`, default 0.9) and second-moment coefficient λ̄
+    /// (`metaNormalizer`, 0.999); `adamw` is an alias (the continual code calls it `AdamW`).
+    public static let adam = MetaRule(AdamMetaRule.self)
+    /// Lion on β with interpolation c̄ (`metaLionInterpolation`, default 0.9) and momentum ρ̄ (default 0.99).
+    public static let lion = MetaRule(LionMetaRule.self)
+    /// Momentum-normalised momentum (continual code only, spec §3.4), ρ̄ (default 0.9) and λ̄ (0.999).
+    public static let mnm = MetaRule(MNMMetaRule.self)
+    /// Hypergradient descent inside MetaOptimize (spec §6.2): meta SGD with the trace discount γ forced to 0;
+    /// `hd` is an alias.
+    public static let hypergradient = MetaRule(HypergradientMetaRule.self)
+    /// IDBD (spec §6.3): base SGD, weightwise step sizes, γ forced to 1, a caller-supplied diagonal Hessian in the
+    /// trace decay, and IDBD's order (meta update first, then the base update with the new α).
+    public static let idbd = MetaRule(IDBDMetaRule.self)
+
+    /// Every meta rule, in the order `--help` lists them.
+    static let registered: [any MetaRuleDefinition.Type] =
+        [fixed, sgd, rmsprop, adam, lion, mnm, hypergradient, idbd].map(\.definition)
 
     /// One line for `--help`.
     public var summary: String { definition.summary }
@@ -38,34 +58,36 @@ public struct MetaRule: RegisteredRule {
 
 /// A meta rule's declaration. Conforming types live one per file in `MetaRules/`.
 protocol MetaRuleDefinition: Sendable {
-    static var name: String { get }
-    static var aliases: [String] { get }
-    static var summary: String { get }
-    /// The optional hyper-parameters it reads (meta momentum, normalizer, Lion interpolation), with defaults.
-    static var hyperParameters: [RuleHyperParameter] { get }
+    /// The lane math of each mode; their ``StateLayout`` is the rule's per-group state.
+    associatedtype Faithful: MetaLanes
+    associatedtype Standard: MetaLanes = Faithful
+    static var info: RuleInfo { get }
     /// False when β never changes (`fixed`): no meta pass runs.
     static var learnsStepSize: Bool { get }
     /// A trace discount γ the rule imposes, or nil.
     static var forcedGamma: Double? { get }
     /// Whether the rule needs the caller's diagonal Hessian and runs IDBD's order (meta update first).
     static var usesDiagonalHessian: Bool { get }
-    /// The per-group state buffers of the rule in `mode` (declared by its lanes).
-    static func state(_ mode: OptimizerMode) -> StateLayout
     /// Extra checks of a resolved configuration (e.g. IDBD: base SGD, weightwise).
     static func validate(_ configuration: OptimizerConfiguration, hasDiagonalHessian: Bool) throws
-    /// One meta pass into the next buffers with this step's coefficients (advancing the copy `powers`, which the
-    /// optimizer commits only when the pass succeeds). Returns true when every new value is finite.
-    static func pass(_ mode: OptimizerMode, _ configuration: OptimizerConfiguration,
+    /// One meta pass into the next buffers with this step's coefficients (`common`: η and the meta weight decay;
+    /// advancing the copy `powers`, which the optimizer commits only when the pass succeeds). Returns true when
+    /// every new value is finite.
+    static func pass(_ mode: OptimizerMode, _ configuration: OptimizerConfiguration, _ common: MetaCommon,
                      _ powers: inout BiasCorrectionPowers, _ buffers: MetaBuffers) -> Bool
 }
 
 extension MetaRuleDefinition {
-    static var aliases: [String] { [] }
-    static var hyperParameters: [RuleHyperParameter] { [] }
+    static var name: String { info.name }
+    static var aliases: [String] { info.aliases }
+    static var summary: String { info.summary }
+    static var hyperParameters: [RuleHyperParameter] { info.reads }
     static var learnsStepSize: Bool { true }
     static var forcedGamma: Double? { nil }
     static var usesDiagonalHessian: Bool { false }
     static func validate(_ configuration: OptimizerConfiguration, hasDiagonalHessian: Bool) throws {}
+    /// The per-group state buffers of the rule in `mode` (declared by its lanes).
+    static func state(_ mode: OptimizerMode) -> StateLayout { mode == .faithful ? Faithful.state : Standard.state }
 }
 
 /// μ̄ = (1 − λ̄)/(1 − λ̄^t) after advancing λ̄^t (the faithful rules' bias correction).

@@ -1,18 +1,12 @@
 import RuleKernels
 import SIMDSupport
 
-extension MetaRule {
-    /// Meta SGD: β ← (1 − η·κ̄)·β − η·z.
-    public static let sgd = MetaRule(SGDMetaRule.self)
-}
-
 enum SGDMetaRule: MetaRuleDefinition {
-    static let name = "sgd"
-    static let summary = "sgd: β ← (1 − ηκ̄)β − ηz"
-    static func state(_ mode: OptimizerMode) -> StateLayout { Lanes.state }
-    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ powers: inout BiasCorrectionPowers,
-                     _ b: MetaBuffers) -> Bool {
-        runMetaPass(Lanes(common: MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)), b)
+    static let info = RuleInfo(name: "sgd", summary: "sgd: β ← (1 − ηκ̄)β − ηz")
+    typealias Faithful = Lanes
+    static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
+                     _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool {
+        runMetaPass(Lanes(common: common), b)
     }
 
     /// β ← (1 − η·κ̄)·β − η·z (also hypergradient descent and IDBD).
