@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Diagnostics", targets: ["Diagnostics"]),
+        .library(name: "Competitors", targets: ["Competitors"]),
         .library(name: "Bench", targets: ["Bench"]),
         .executable(name: "mobench", targets: ["mobench"]),
     ],
@@ -45,18 +46,21 @@ let package = Package(
         .target(name: "RuleKernels", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
         .target(name: "Networks", dependencies: ["SIMDSupport"], swiftSettings: kernelSettings),
         .target(name: "MetaOptimize", dependencies: ["SIMDSupport", "RuleKernels"], swiftSettings: kernelSettings),
+        // The learning-rate-free competitors (Prodigy, D-Adaptation, DoG, schedule-free, Mechanic, COCOB, KT).
+        .target(name: "Competitors", dependencies: ["MetaOptimize", "Settings", "SIMDSupport"],
+                swiftSettings: kernelSettings),
         .target(name: "Reports"),
         .target(name: "Diagnostics", dependencies: ["Networks", "CLapack"], swiftSettings: kernelSettings),
-        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings", "Diagnostics"]),
+        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings", "Diagnostics", "Competitors"]),
         .executableTarget(
             name: "mobench",
-            dependencies: ["Bench", "Datasets", "Streams", "Reports",
+            dependencies: ["Bench", "Competitors", "Datasets", "Streams", "Reports",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize", "Diagnostics"],
+            dependencies: ["Bench", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize", "Diagnostics", "Competitors"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),
@@ -65,8 +69,9 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
+        .testTarget(name: "CompetitorsTests", dependencies: ["Competitors", "MetaOptimize"]),
         .testTarget(name: "ExactHessianTests", dependencies: ["Networks", "MetaOptimize", "RuleKernels", "SIMDSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports", "Diagnostics", "Networks", "Streams"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports", "Diagnostics", "Networks", "Streams", "Competitors", "Settings"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks"]),
     ],

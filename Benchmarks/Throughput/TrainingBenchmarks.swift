@@ -1,5 +1,6 @@
 import AllocationCounter
 import Bench
+import Competitors
 import Foundation
 import MetaOptimize
 import Networks
@@ -20,6 +21,8 @@ struct TrainingCase {
     /// `.exact`: ExactHessianMetaOptimizer with the network's Hessian-vector products (dense gradient).
     var hessian: HessianMode = .free
     var approximation: HessianApproximation = .twoByTwo
+    /// A learning-rate-free competitor instead of MetaOptimize (at the spec's comparison settings).
+    var competitor: CompetitorMethod? = nil
 }
 
 struct Measurement: Codable {
@@ -27,10 +30,13 @@ struct Measurement: Codable {
     var stepsPerSecondMedian: Double
     var stepsPerSecondSamples: [Double]
     var allocationsPerStep: Double
+    /// Set when the optimizer diverged during the measurement (its later steps were refused: the rate is not the
+    /// rate of real steps).
+    var divergedAtStep: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case name, stepsPerSecondMedian = "steps_per_second_median", stepsPerSecondSamples = "steps_per_second_samples"
-        case allocationsPerStep = "allocations_per_step"
+        case allocationsPerStep = "allocations_per_step", divergedAtStep = "diverged_at_step"
     }
 }
 
@@ -95,7 +101,11 @@ enum TrainingBenchmarks {
                          input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "part/simple-cnn-3x32x32/network-only", part: .networkOnly, model: .simpleCNN,
                          input: cifar, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam)),
-        ]
+        ] + CompetitorMethod.allCases.map {
+            // The competitors against fixed AdamW (`mlp-784-256-256-10/adamw+fixed`): ratio printed by `training`.
+            TrainingCase(name: "mlp-784-256-256-10/\($0.rawValue)", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .fixed), competitor: $0)
+        }
     }
 
     /// One case ready to run: its network, optimizer and inputs, allocated once.
@@ -132,6 +142,12 @@ enum TrainingBenchmarks {
                     oracle: { vector, result in
                         products.product(inputs: current.inputs, batchSize: 1, vector: vector, into: result)
                     })
+            } else if let method = c.competitor {
+                var settings = CompetitorSettings()
+                if method == .mechanic { settings.lr = 1 }  // spec §8: base lr 1.0
+                optimizer = try makeCompetitor(method, tensors: tensors, settings: settings)
+                products = nil
+                current = nil
             } else {
                 optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
                 products = nil
@@ -204,7 +220,8 @@ enum TrainingBenchmarks {
         }
         return cases.indices.map { k in
             Measurement(name: cases[k].name, stepsPerSecondMedian: median(samples[k]), stepsPerSecondSamples: samples[k],
-                        allocationsPerStep: Double(allocations[k]) / Double(steps * repetitions))
+                        allocationsPerStep: Double(allocations[k]) / Double(steps * repetitions),
+                        divergedAtStep: prepared[k].optimizer.divergedAtStep)
         }
     }
 

@@ -19,6 +19,7 @@
 //
 //   mobench-perf machine [--json FILE]
 //       Peak FP32 FMA GFLOP/s of one core and read / triad bandwidth for working sets from L1 to DRAM.
+import Competitors
 import Datasets
 import Foundation
 
@@ -118,6 +119,18 @@ func training(_ arguments: ArraySlice<String>) {
         print(String(format: "%@ %9.0f steps/s  (median of %d × %d steps; range %.0f–%.0f)  allocations/step %.3f",
                      m.name.padding(toLength: 55, withPad: " ", startingAt: 0), m.stepsPerSecondMedian, repetitions,
                      steps, sorted.first ?? 0, sorted.last ?? 0, m.allocationsPerStep))
+    }
+    // Each learning-rate-free competitor relative to fixed AdamW measured in the same run (required: >= 0.6x).
+    if let fixed = results.first(where: { $0.name == "mlp-784-256-256-10/adamw+fixed" }) {
+        for m in results {
+            let method = m.name.split(separator: "/").last.map(String.init) ?? ""
+            guard m.name.hasPrefix("mlp-784-256-256-10/"), CompetitorMethod(rawValue: method) != nil else { continue }
+            let ratio = m.stepsPerSecondMedian / fixed.stepsPerSecondMedian
+            let note = m.divergedAtStep.map { "  (diverged at step \($0): later steps refused, rate not meaningful)" }
+                ?? (ratio >= 0.6 ? "" : "  (below 0.6x)")
+            print(String(format: "%@ %.2fx fixed AdamW%@", method.padding(toLength: 22, withPad: " ", startingAt: 0),
+                         ratio, note))
+        }
     }
     writeJSON(results, to: json)
 }

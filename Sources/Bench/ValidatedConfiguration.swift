@@ -54,6 +54,7 @@ public struct ValidatedConfiguration: Sendable {
         }
         optimizerKind = try OptimizerKind.named(c.optimizer)
         c.optimizer = optimizerKind.name
+        try c.resolveCompetitorSettings()
         // MetaOptimize's settings: each catalog entry bound to OptimizerConfiguration stores its value there.
         var o = OptimizerConfiguration()
         let bindings = RunConfiguration.catalog.optimizerBindings

@@ -401,11 +401,11 @@ public final class MetaOptimizer: Optimizer {
 }
 
 /// Flushes subnormal float32 values to zero (x86 FTZ + DAZ) for the duration of one optimizer step, then restores
-/// the thread's floating-point environment (``SubnormalHandling/flush``).
-enum SubnormalFlush {
+/// the thread's floating-point environment (``SubnormalHandling/flush``). Also used by the competitors.
+package enum SubnormalFlush {
     #if arch(x86_64) && canImport(Glibc)
     @inline(__always)
-    static func begin() -> fenv_t {
+    package static func begin() -> fenv_t {
         var saved = fenv_t()
         fegetenv(&saved)
         var flushing = saved
@@ -415,12 +415,12 @@ enum SubnormalFlush {
     }
 
     @inline(__always)
-    static func end(_ saved: fenv_t) {
+    package static func end(_ saved: fenv_t) {
         var environment = saved
         fesetenv(&environment)
     }
     #else
-    @inline(__always) static func begin() -> Int { 0 }
-    @inline(__always) static func end(_: Int) {}
+    @inline(__always) package static func begin() -> Int { 0 }
+    @inline(__always) package static func end(_: Int) {}
     #endif
 }

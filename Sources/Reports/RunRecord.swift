@@ -2,7 +2,7 @@ import Foundation
 
 /// The kind of step-size method a run used; decides how a configuration is treated in summaries and figures.
 ///
-/// JSON values are snake_case: `fixed`, `meta_optimize`, `hypergradient`, `schedule`, `other`.
+/// JSON values are snake_case: `fixed`, `meta_optimize`, `hypergradient`, `learning_rate_free`, `schedule`, `other`.
 public enum MethodKind: String, Codable, Sendable, Equatable, CaseIterable {
     /// A fixed step size α = α0 for the whole run (usually one point of a fixed-α grid).
     case fixed
@@ -10,14 +10,17 @@ public enum MethodKind: String, Codable, Sendable, Equatable, CaseIterable {
     case metaOptimize = "meta_optimize"
     /// Hypergradient descent (also an adaptive step size, compared with the fixed grids like MetaOptimize).
     case hypergradient
+    /// A learning-rate-free or step-size-adaptive competitor (Prodigy, D-Adaptation, DoG, schedule-free, Mechanic,
+    /// COCOB, KT), compared with the fixed grids of its family like MetaOptimize.
+    case learningRateFree = "learning_rate_free"
     /// A predefined schedule α(t) (constant × linear, cosine, …).
     case schedule
     /// Anything else (IDBD, …): summarised, not compared.
     case other
 
     /// Whether configurations of this kind are compared against the fixed-α grids of their group
-    /// (MetaOptimize and hypergradient descent).
-    public var isAdaptive: Bool { self == .metaOptimize || self == .hypergradient }
+    /// (MetaOptimize, hypergradient descent and the learning-rate-free competitors).
+    public var isAdaptive: Bool { self == .metaOptimize || self == .hypergradient || self == .learningRateFree }
 }
 
 /// One bin of a run's learning curve, as the runner's `curve.csv` row.

@@ -48,13 +48,16 @@ struct RunCommand: ParsableCommand {
 
     func resolvedConfiguration() throws -> RunConfiguration {
         var c = RunConfiguration()
+        var alpha0Given = settings.contains { $0 == "--alpha0" || $0.hasPrefix("--alpha0=") }
         if let config {
             guard let data = FileManager.default.contents(atPath: config) else {
                 throw Failure(message: "\(config): cannot read the config file", status: 2)
             }
             c = try RunConfiguration.decode(json: data, source: config)
+            alpha0Given = alpha0Given || RunConfiguration.setsAlpha0(json: data)
         }
         try c.apply(arguments: settings)
+        c.applyPackageLearningRate(alpha0Given: alpha0Given)
         return c
     }
 

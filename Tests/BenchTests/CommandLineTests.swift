@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Bench
 
 /// Runs the built `mobench` (next to the test bundle) and returns (status, stdout, stderr).
 func mobench(_ arguments: [String], in directory: String = repositoryRoot) throws -> (Int32, String, String) {
@@ -35,6 +36,11 @@ struct CommandLineTests {
             (["run", "--checkpoint-every", "10"], "--checkpoint-every needs --out"),
             (["run", "--diagnostics", "steps"], "--diagnostics: unknown value 'steps' (expected off, task, bin)"),
             (["run", "--plasticity", "yes"], "--plasticity: unknown value 'yes' (expected on, off)"),
+            (["run", "--optimizer", "adam2"], "--optimizer: unknown value 'adam2'"),
+            (["run", "--optimizer", "prodigy", "--d0", "0"], "--d0 must be positive"),
+            (["run", "--optimizer", "prodigy", "--growth-rate", "0.5"], "field 'growth_rate'"),
+            (["run", "--optimizer", "mechanic", "--base", "lion"], "Mechanic wraps"),
+            (["run", "--optimizer", "mechanic", "--mechanic-betas", "0.9,x"], "--mechanic-betas"),
         ]
         for (arguments, needle) in cases {
             let (status, _, stderr) = try mobench(arguments)
@@ -42,6 +48,22 @@ struct CommandLineTests {
             #expect(stderr.contains(needle), "\(arguments): \(stderr)")
             #expect(stderr.split(separator: "\n").count == 1, "\(arguments): \(stderr)")
         }
+    }
+
+    @Test("--optimizer with competitor flags: the resolved configuration carries the package's lr, the flags and the package defaults")
+    func competitorFlags() throws {
+        let (status, stdout, stderr) = try mobench(["run", "--optimizer", "prodigy", "--d-coef", "2", "--growth-rate", "1.5",
+                                                    "--data", "fashion-mnist", "--print-config"])
+        #expect(status == 0, "\(stderr)")
+        let c = try RunConfiguration.decode(json: Data(stdout.utf8), source: "stdout")
+        #expect(c.optimizer == "prodigy" && c.alpha0 == 1)
+        #expect(c["d_coef"] == .number(2) && c["growth_rate"] == .number(1.5) && c["d0"] == .number(1e-6)
+                && c["slice_p"] == .integer(1))
+        let (status2, stdout2, _) = try mobench(["run", "--optimizer", "schedule-free-adamw", "--alpha0", "0.01",
+                                                 "--data", "fashion-mnist", "--print-config"])
+        #expect(status2 == 0)
+        let c2 = try RunConfiguration.decode(json: Data(stdout2.utf8), source: "stdout")
+        #expect(c2.alpha0 == 0.01 && c2["warmup_steps"] == .integer(0) && c2["beta1"] == .number(0.9))
     }
 
     @Test("Data errors exit with status 1 and name the path")

@@ -40,7 +40,8 @@ struct RunRecordTests {
         #expect(try ReportsJSON.decode(RunRecord.self, from: data, file: "x") == r)
     }
 
-    @Test func onlyMetaOptimizeAndHypergradientAreAdaptive() {
-        #expect(MethodKind.allCases.filter(\.isAdaptive) == [.metaOptimize, .hypergradient])
+    @Test("MetaOptimize, hypergradient descent and the learning-rate-free competitors are compared with the fixed grids; fixed, schedules and other methods are not")
+    func adaptiveKinds() {
+        #expect(MethodKind.allCases.filter(\.isAdaptive) == [.metaOptimize, .hypergradient, .learningRateFree])
     }
 }

@@ -52,7 +52,7 @@ public struct OptimizerKind: Sendable {
     public let make: @Sendable (OptimizerContext) throws -> any Optimizer
 
     /// Every method, in the order `--help` lists them. Adding one: its file, and one entry here.
-    public static let registered: [OptimizerKind] = [.metaOptimize]
+    public static let registered: [OptimizerKind] = [.metaOptimize] + competitors
 
     /// The kind called `name`, or a `SettingError` naming the known ones.
     public static func named(_ name: String) throws -> OptimizerKind {

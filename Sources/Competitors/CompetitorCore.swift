@@ -1,0 +1,258 @@
+import Foundation
+import MetaOptimize
+import SIMDSupport
+
+// What every learning-rate-free competitor shares: the tensor layout, named state buffers in one slab (checkpoint
+// export/restore by name), the divergence bookkeeping, and the step-size report plumbing. Each method's file holds
+// its state declaration next to its update.
+
+/// One parameter tensor's place in the flat buffers.
+struct TensorSpan: Sendable {
+    let offset: Int
+    let count: Int
+}
+
+/// Named Float32 state arrays of one optimizer, allocated together (zero-initialised) and exported/restored by name.
+final class StateBuffers {
+    let names: [String]
+    let counts: [Int]
+    let pointers: [UnsafeMutablePointer<Float>]
+    private let slab: StaggeredSlab
+
+    /// - Parameter declarations: (name, element count) in checkpoint order.
+    init(_ declarations: [(String, Int)]) {
+        names = declarations.map(\.0)
+        counts = declarations.map(\.1)
+        // Buffer k at 576·k bytes past a page, skipping the two offsets the network's weights and gradients use.
+        let slots = (0 ..< 16).filter { $0 != 4 && $0 != 5 }
+        let offsets = counts.indices.map { PageStagger.optimizerState(slots[$0 % slots.count]) }
+        slab = StaggeredSlab(counts: counts, pageOffsets: offsets)
+        pointers = slab.buffers
+    }
+
+    deinit { slab.deallocate() }
+
+    subscript(_ name: String) -> UnsafeMutablePointer<Float> {
+        guard let k = names.firstIndex(of: name) else { preconditionFailure("no state buffer '\(name)'") }
+        return pointers[k]
+    }
+
+    var arrays: [NamedArray] {
+        zip(names, zip(pointers, counts)).map { NamedArray(name: $0.0, values: Array(UnsafeBufferPointer(start: $0.1.0, count: $0.1.1))) }
+    }
+
+    /// Copies validated arrays (same names and lengths, see ``OptimizerState/validate(against:)``) into the buffers.
+    func load(_ arrays: [NamedArray]) {
+        for (array, pointer) in zip(arrays, pointers) {
+            array.values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
+}
+
+/// Step counting and divergence, as MetaOptimize does it: a non-finite loss or gradient refuses the step (nothing
+/// updated); a non-finite step size after an update marks the run diverged (that update stays applied).
+struct StepBookkeeping: Sendable {
+    var stepsTaken = 0
+    var divergedAtStep: Int?
+    var divergenceReason: DivergenceReason?
+
+    /// True when the step may run: not diverged, finite loss, finite gradient. Otherwise records why and refuses.
+    mutating func admit(loss: Float, gradients: UnsafePointer<Float>, count: Int) -> Bool {
+        guard divergedAtStep == nil else { return false }
+        guard loss.isFinite else { return diverge(.nonFiniteLoss) }
+        guard allFinite(gradients, count: count) else { return diverge(.nonFiniteGradient) }
+        return true
+    }
+
+    /// Marks the run diverged at the current step (1-based) and returns false.
+    mutating func diverge(_ reason: DivergenceReason) -> Bool {
+        divergedAtStep = stepsTaken + 1
+        divergenceReason = reason
+        return false
+    }
+}
+
+/// What every competitor holds besides its own state: its name (`--optimizer`), tensors, resolved settings (also
+/// whether subnormals are flushed during the step) and step bookkeeping.
+struct CompetitorBasics {
+    let name: String
+    let tensors: [TensorDescriptor]
+    let spans: [TensorSpan]
+    let settings: CompetitorSettings
+    var book = StepBookkeeping()
+}
+
+/// The part of ``Optimizer`` the competitors implement through shared code.
+protocol Competitor: Optimizer {
+    var basics: CompetitorBasics { get set }
+    var buffers: StateBuffers { get }
+    /// Every Double (and scalar Float) state variable by name.
+    var scalarState: [String: Double] { get }
+    /// Sets the scalars from a validated state (same names as ``scalarState``).
+    func loadScalars(_ scalars: [String: Double])
+    /// The method's update on a finite loss and gradient. Returns nil on success, or the divergence reason when
+    /// the update produced a non-finite step size (then the run is marked diverged).
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason?
+    /// Value `k` of the trace columns (the step just completed) and of the curve columns.
+    func traceValue(_ k: Int) -> Double
+    func curveValue(_ k: Int) -> Double
+}
+
+extension Competitor {
+    var book: StepBookkeeping {
+        get { basics.book }
+        set { basics.book = newValue }
+    }
+    var spans: [TensorSpan] { basics.spans }
+    var settings: CompetitorSettings { basics.settings }
+    /// The method name, resolved settings and tensor shapes (a checkpoint restores only into the same).
+    var identity: String { identityText(basics.name, basics.settings, basics.tensors) }
+
+    var stepsTaken: Int { book.stepsTaken }
+    var divergedAtStep: Int? { book.divergedAtStep }
+    var divergenceReason: DivergenceReason? { book.divergenceReason }
+
+    @discardableResult
+    func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float) -> Bool {
+        precondition(weights.count == parameterCount && gradients.count == parameterCount,
+                     "expected buffers of \(parameterCount) weights")
+        guard book.divergedAtStep == nil else { return false }
+        let floatingPointEnvironment = settings.flushSubnormals ? SubnormalFlush.begin() : nil
+        defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
+        guard book.admit(loss: loss, gradients: gradients.baseAddress!, count: parameterCount) else { return false }
+        if let reason = update(weights: weights.baseAddress!, gradients: gradients.baseAddress!, loss: loss) {
+            return book.diverge(reason)
+        }
+        book.stepsTaken += 1
+        return true
+    }
+
+    func curveStepSizes(into values: UnsafeMutableBufferPointer<Double>) {
+        for k in 0 ..< min(values.count, stepSizeReport.curveColumns.count) { values[k] = curveValue(k) }
+    }
+
+    func traceStepSizes(into values: UnsafeMutableBufferPointer<Double>) {
+        for k in 0 ..< min(values.count, stepSizeReport.traceColumns.count) { values[k] = traceValue(k) }
+    }
+
+    /// Natural log of each curve value (the step sizes of the last step).
+    var finalLogStepSizes: [Double] {
+        (0 ..< stepSizeReport.curveColumns.count).map { Foundation.log(curveValue($0)) }
+    }
+
+    func exportState() -> OptimizerState {
+        OptimizerState(method: identity, stepsTaken: book.stepsTaken, divergedAtStep: book.divergedAtStep,
+                       divergenceReason: book.divergenceReason, arrays: buffers.arrays, scalars: scalarState)
+    }
+
+    func restore(_ state: OptimizerState) throws {
+        try state.validate(against: exportState())
+        for (name, value) in state.scalars where value.isNaN {
+            throw OptimizerError.stateMismatch(field: name, expected: "a number", found: "nan")
+        }
+        buffers.load(state.arrays)
+        loadScalars(state.scalars)
+        book = StepBookkeeping(stepsTaken: state.stepsTaken, divergedAtStep: state.divergedAtStep,
+                               divergenceReason: state.divergenceReason)
+    }
+
+    var parameterCount: Int { spans.last.map { $0.offset + $0.count } ?? 0 }
+}
+
+/// One step size (`step_size` in the curve and the trace), plus one more value in the trace (`d`, `rbar`, …).
+func oneStepSize(alsoTracing extra: String) -> StepSizeReport {
+    StepSizeReport(groupNames: ["all"], curveColumns: ["step_size"], traceColumns: ["step_size", extra])
+}
+
+/// The tensors' spans in the flat buffers; throws for an empty or malformed layout.
+func tensorSpans(_ tensors: [TensorDescriptor]) throws -> [TensorSpan] {
+    guard !tensors.isEmpty else {
+        throw OptimizerError.invalidValue(field: "tensors", expected: "at least one parameter tensor", found: "none")
+    }
+    var spans: [TensorSpan] = []
+    var offset = 0
+    for (index, tensor) in tensors.enumerated() {
+        guard tensor.count >= 1, tensor.count == tensor.shape.reduce(1, *) else {
+            throw OptimizerError.invalidTensor(index: index, name: tensor.name, expected: "count = product of shape",
+                                               found: "count \(tensor.count)")
+        }
+        spans.append(TensorSpan(offset: offset, count: tensor.count))
+        offset += tensor.count
+    }
+    return spans
+}
+
+/// A stable text for a method's identity: name, settings (JSON, sorted keys) and tensor shapes.
+func identityText(_ method: String, _ settings: CompetitorSettings, _ tensors: [TensorDescriptor]) -> String {
+    struct Identity: Encodable {
+        var settings: CompetitorSettings
+        var tensors: [TensorDescriptor]
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                  nan: "nan")
+    let json = (try? encoder.encode(Identity(settings: settings, tensors: tensors)))
+        .map { String(decoding: $0, as: UTF8.self) } ?? ""
+    return method + " " + json
+}
+
+/// Reads a validated scalar (present by construction after ``OptimizerState/validate(against:)``).
+func scalar(_ scalars: [String: Double], _ name: String) -> Double { scalars[name]! }
+
+// MARK: - Lane helpers
+
+/// Calls `body(i, n)` for each chunk of 8 elements of `0 ..< count` (n = 8) and for the tail (n < 8).
+@inline(__always)
+func forChunks(_ count: Int, _ body: (_ i: Int, _ n: Int) -> Void) {
+    var i = 0
+    while i + 8 <= count {
+        body(i, 8)
+        i += 8
+    }
+    if i < count { body(i, count - i) }
+}
+
+/// Eight lanes at `p + i`, or the first `n` with the rest 0. The tail is an out-of-line call, so the compiler keeps
+/// the full-chunk path a plain vector load (instead of merging both paths into a chain of blends).
+@inline(__always)
+func ld(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { n == 8 ? load8(p + i) : tailLoad(p, i, n) }
+
+@inline(__always)
+func ld(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) -> V8 { ld(UnsafePointer(p), i, n) }
+
+@inline(__always)
+func st(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) {
+    if n == 8 { store8(v, p + i) } else { tailStore(p, i, n, v) }
+}
+
+@inline(never)
+func tailLoad(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { loadPartial(p, i, n) }
+
+@inline(never)
+func tailStore(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) { storePartial(p, i, n, v) }
+
+/// 1 in the first `n` lanes, 0 in the others (masks the tail of a reduction).
+@inline(__always)
+func laneMask(_ n: Int) -> V8 {
+    if n == 8 { return V8(repeating: 1) }
+    var v = V8()
+    for k in 0 ..< n { v[k] = 1 }
+    return v
+}
+
+@inline(__always)
+func abs8(_ x: V8) -> V8 { x.replacing(with: -x, where: x .< 0) }
+
+@inline(__always)
+func max8(_ a: V8, _ b: V8) -> V8 { a.replacing(with: b, where: b .> a) }
+
+/// PyTorch's `lerp(a, b, w)` in Float32: `a + w·(b − a)` for |w| < 0.5, else `b − (b − a)·(1 − w)`.
+@inline(__always)
+func lerp8(_ a: V8, _ b: V8, _ w: Float) -> V8 {
+    abs(w) < 0.5 ? a + V8(repeating: w) * (b - a) : b - (b - a) * V8(repeating: 1 - w)
+}
+
+/// Σ x² in Float32 (8-lane accumulation).
+@inline(__always)
+func sumOfSquares(_ p: UnsafePointer<Float>, _ count: Int) -> Float { dot(p, p, count) }

@@ -1,0 +1,76 @@
+import Foundation
+import MetaOptimize
+import SIMDSupport
+
+/// D-Adaptation Lion as `dadaptation` 3.2 `DAdaptLion` computes it (spec §2.4): sign updates of size d·lr, the
+/// parameters moving before d is updated. One parameter group. Logged step size: λ = d·lr used; also d after.
+final class DAdaptLion: Competitor {
+    var basics: CompetitorBasics
+    let buffers: StateBuffers
+    let stepSizeReport = oneStepSize(alsoTracing: "d")
+
+    // State (spec §2.4). Global doubles: d, Nw, k. Per element, Float32: m, s.
+    var d: Double, numerator = 0.0, k = 0.0
+    var lastLambda: Double
+    let m: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+
+    let lr, beta1, beta2, wd, d0: Double
+
+    init(tensors: [TensorDescriptor], spans: [TensorSpan], settings c: CompetitorSettings) {
+        basics = CompetitorBasics(name: "dadapt-lion", tensors: tensors, spans: spans, settings: c)
+        lr = c.lr!; beta1 = c.beta1!; beta2 = c.beta2!; wd = c.weightDecay; d0 = c.d0!
+        d = d0
+        lastLambda = d0 * lr
+        let n = spans.last!.offset + spans.last!.count
+        buffers = StateBuffers([("exp_avg", n), ("s", n)])
+        m = buffers["exp_avg"]; s = buffers["s"]
+    }
+
+    var summary: String { "D-Adapt Lion (dadaptation 3.2): lr = \(lr), d0 = \(d0), weight_decay = \(wd)" }
+
+    var scalarState: [String: Double] { ["d": d, "numerator_weighted": numerator, "k": k, "last_step_size": lastLambda] }
+
+    func loadScalars(_ x: [String: Double]) {
+        d = scalar(x, "d"); numerator = scalar(x, "numerator_weighted"); k = scalar(x, "k")
+        lastLambda = scalar(x, "last_step_size")
+    }
+
+    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
+    func curveValue(_ c: Int) -> Double { lastLambda }
+
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+        let dlr = d * lr
+        let r2 = beta2.squareRoot()
+        let shrink = Float(1 - dlr * wd), dlrF = Float(dlr)
+        let b1 = Float(beta1), c1 = Float(1 - beta1), b2 = Float(beta2), mScale = Float((1 - beta2) * dlr)
+        let r2F = Float(r2), sScale = Float((1 - r2) * dlr)
+        var accumulated = 0.0, l1Sum = 0.0
+        for span in spans {
+            let gp = g + span.offset, wp = w + span.offset, mp = m + span.offset, sp = s + span.offset
+            var dotAcc = V8(), l1 = V8()
+            var i = 0
+            let countI = span.count
+            while i < countI {
+                let n = Swift.min(8, countI - i)
+                let gv = ld(gp, i, n), mOld = ld(mp, i, n), sOld = ld(sp, i, n)
+                let u = sign8(mOld * splat(b1) + splat(c1) * gv)
+                st(wp, i, n, ld(wp, i, n) * splat(shrink) - splat(dlrF) * u)
+                st(mp, i, n, mOld * splat(b2) + splat(mScale) * gv)
+                dotAcc = dotAcc.addingProduct(u, sOld)
+                let sv = sOld * splat(r2F) + splat(sScale) * u
+                st(sp, i, n, sv)
+                l1 += abs8(sv)
+                i += 8
+            }
+            accumulated += dlr * Double(horizontalSum(dotAcc))
+            l1Sum += Double(horizontalSum(l1))
+        }
+        lastLambda = dlr
+        let numeratorNew = r2 * numerator + (1 - r2) * accumulated
+        if l1Sum == 0 { return nil }  // the parameters have already moved (as in the package)
+        numerator = numeratorNew
+        d = max(d, numerator / ((1 - r2) * l1Sum))
+        k += 1
+        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+    }
+}

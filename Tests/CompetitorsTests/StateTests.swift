@@ -1,0 +1,175 @@
+import Foundation
+import MetaOptimize
+import Testing
+@testable import Competitors
+
+/// A run of the §9 problem: weights and trace values after each step.
+private func run(_ optimizer: any Optimizer, from w0: [Float], samples: ArraySlice<([Float], Int)>) -> ([Float], [[Double]]) {
+    var w = w0
+    var traces: [[Double]] = []
+    for (x, y) in samples {
+        let (loss, g) = LinearProblem.lossAndGradient(w, x, y)
+        _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { optimizer.step(weights: wb, gradients: $0, loss: loss) } }
+        var t = [Double](repeating: 0, count: optimizer.stepSizeReport.traceColumns.count)
+        t.withUnsafeMutableBufferPointer { optimizer.traceStepSizes(into: $0) }
+        var c = [Double](repeating: 0, count: optimizer.stepSizeReport.curveColumns.count)
+        c.withUnsafeMutableBufferPointer { optimizer.curveStepSizes(into: $0) }
+        traces.append(t + c)
+    }
+    return (w, traces)
+}
+
+/// Settings that make every optional code path of a method run (decay, momentum, stored Δ, warm-up).
+private func exercisingSettings(_ method: CompetitorMethod) -> CompetitorSettings {
+    var s = CompetitorSettings()
+    s.weightDecay = 0.1
+    switch method {
+    case .dadaptSGD, .dadaptAdaGrad: s.sgdMomentum = 0.5
+    case .scheduleFreeAdamW, .scheduleFreeSGD: s.warmupSteps = 2
+    case .mechanic: s.lr = 1; s.storeDelta = true
+    case .prodigy: s.sliceP = 2
+    case .dog, .ldog: s.dogAverage = true
+    default: break
+    }
+    return s
+}
+
+@Suite("Competitors: checkpoint state and divergence")
+struct StateTests {
+    @Test("export → JSON → restore into a new optimizer, then continuing, is bit-identical to never stopping",
+          arguments: CompetitorMethod.allCases, [false, true])
+    func resume(_ method: CompetitorMethod, exercising: Bool) throws {
+        let settings = exercising ? exercisingSettings(method) : CompetitorSettings()
+        let samples = LinearProblem.samples[...]
+        let straight = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: settings)
+        let (wAll, tracesAll) = run(straight, from: LinearProblem.weights, samples: samples)
+
+        let first = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: settings)
+        let (wHalf, tracesHalf) = run(first, from: LinearProblem.weights, samples: samples.prefix(3))
+        let json = try JSONEncoder().encode(first.exportState())
+        let state = try JSONDecoder().decode(OptimizerState.self, from: json)
+        let second = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: settings)
+        try second.restore(state)
+        #expect(second.stepsTaken == 3)
+        #expect(second.exportState() == first.exportState())
+        let (wEnd, tracesEnd) = run(second, from: wHalf, samples: samples.dropFirst(3))
+        #expect(wEnd.map(\.bitPattern) == wAll.map(\.bitPattern))
+        #expect(tracesHalf + tracesEnd == tracesAll)
+        if second.hasSeparateEvaluationPoint {
+            var a = [Float](repeating: 0, count: 15), b = a
+            wAll.withUnsafeBufferPointer { wb in a.withUnsafeMutableBufferPointer { straight.evaluationWeights(training: wb, into: $0) } }
+            wEnd.withUnsafeBufferPointer { wb in b.withUnsafeMutableBufferPointer { second.evaluationWeights(training: wb, into: $0) } }
+            #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        }
+    }
+
+    @Test("A state of another method or configuration is refused and leaves the optimizer unchanged",
+          arguments: CompetitorMethod.allCases)
+    func mismatch(_ method: CompetitorMethod) throws {
+        let target = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+        let before = target.exportState()
+        let other: CompetitorMethod = method == .kt ? .cocob : .kt
+        let foreign = try makeCompetitor(other, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+        #expect(throws: OptimizerError.self) { try target.restore(foreign.exportState()) }
+        var changed = CompetitorSettings()
+        changed.weightDecay = 0.25
+        let reconfigured = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: changed)
+        #expect(throws: OptimizerError.self) { try target.restore(reconfigured.exportState()) }
+        #expect(target.exportState() == before)
+    }
+
+    @Test("A non-finite loss or gradient refuses the step: nothing changes, the reason and step number are recorded",
+          arguments: CompetitorMethod.allCases)
+    func divergence(_ method: CompetitorMethod) throws {
+        for poison in ["loss", "gradient"] {
+            let optimizer = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+            let (w1, _) = run(optimizer, from: LinearProblem.weights, samples: LinearProblem.samples.prefix(1))
+            let before = optimizer.exportState()
+            var w = w1
+            var (loss, g) = LinearProblem.lossAndGradient(w, LinearProblem.samples[1].0, 0)
+            if poison == "loss" { loss = .nan } else { g[7] = .infinity }
+            let ok = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { optimizer.step(weights: wb, gradients: $0, loss: loss) } }
+            #expect(!ok)
+            #expect(w.map(\.bitPattern) == w1.map(\.bitPattern))
+            #expect(optimizer.divergedAtStep == 2)
+            #expect(optimizer.divergenceReason == (poison == "loss" ? .nonFiniteLoss : .nonFiniteGradient))
+            #expect(optimizer.stepsTaken == 1)
+            var after = optimizer.exportState()
+            after.divergedAtStep = nil
+            after.divergenceReason = nil
+            #expect(after == before)
+            // A diverged run refuses every later step.
+            let (finite, g2) = LinearProblem.lossAndGradient(w, LinearProblem.samples[2].0, 0)
+            let again = w.withUnsafeMutableBufferPointer { wb in g2.withUnsafeBufferPointer { optimizer.step(weights: wb, gradients: $0, loss: finite) } }
+            #expect(!again)
+        }
+    }
+
+    @Test("Out-of-range settings are refused with the setting's key in the message")
+    func invalidSettings() {
+        var s = CompetitorSettings()
+        s.d0 = -1
+        #expect(throws: OptimizerError.invalidValue(field: "d0", expected: "a finite number > 0", found: "-1.0")) {
+            _ = try makeCompetitor(.prodigy, tensors: LinearProblem.tensors, settings: s)
+        }
+        var t = CompetitorSettings()
+        t.beta1 = 0
+        #expect(throws: OptimizerError.self) { _ = try makeCompetitor(.scheduleFreeSGD, tensors: LinearProblem.tensors, settings: t) }
+        #expect(throws: OptimizerError.self) { _ = try makeCompetitor(.dog, tensors: [], settings: CompetitorSettings()) }
+    }
+
+    @Test("DoG with dog_average: training is unchanged, the evaluation point is PolynomialDecayAverager's x̄ (γ = 8)",
+          arguments: [CompetitorMethod.dog, .ldog])
+    func dogAverage(_ method: CompetitorMethod) throws {
+        var settings = CompetitorSettings()
+        settings.dogAverage = true
+        let averaged = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: settings)
+        let plain = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+        #expect(averaged.hasSeparateEvaluationPoint && !plain.hasSeparateEvaluationPoint)
+        var w = LinearProblem.weights, v = w
+        var xBar: [Float] = []
+        for (t, (x, y)) in LinearProblem.samples.enumerated() {
+            let (loss, g) = LinearProblem.lossAndGradient(w, x, y)
+            _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { averaged.step(weights: wb, gradients: $0, loss: loss) } }
+            _ = v.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { plain.step(weights: wb, gradients: $0, loss: loss) } }
+            #expect(w.map(\.bitPattern) == v.map(\.bitPattern))
+            let weight = 9.0 / (8.0 + Double(t + 1))
+            xBar = t == 0 ? w : zip(xBar, w).map { $0 * Float(1 - weight) + Float(weight) * $1 }
+            var e = [Float](repeating: 0, count: w.count)
+            w.withUnsafeBufferPointer { wb in e.withUnsafeMutableBufferPointer { averaged.evaluationWeights(training: wb, into: $0) } }
+            #expect(e.map(\.bitPattern) == xBar.map(\.bitPattern))
+        }
+        #expect(xBar != w)
+    }
+
+    @Test("KT with kt_clip_norm = 1 equals KT fed the gradient clipped as torch.nn.utils.clip_grad_norm_ does")
+    func ktClipping() throws {
+        var settings = CompetitorSettings()
+        settings.ktClipNorm = 1
+        let clipped = try makeCompetitor(.kt, tensors: LinearProblem.tensors, settings: settings)
+        let reference = try makeCompetitor(.kt, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+        var w = LinearProblem.weights, v = w
+        var clippedSteps = 0
+        for (x, y) in LinearProblem.samples {
+            let (loss, g) = LinearProblem.lossAndGradient(w, x, y)
+            let (_, h) = LinearProblem.lossAndGradient(v, x, y)
+            let norms = [h[0 ..< 12], h[12 ..< 15]].map { $0.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot() }
+            let total = norms.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            let coefficient = min(Float(1) / (total + 1e-6), 1)
+            if coefficient < 1 { clippedSteps += 1 }
+            let hc = h.map { $0 * coefficient }
+            _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { clipped.step(weights: wb, gradients: $0, loss: loss) } }
+            _ = v.withUnsafeMutableBufferPointer { wb in hc.withUnsafeBufferPointer { reference.step(weights: wb, gradients: $0, loss: loss) } }
+            for (a, b) in zip(w, v) { #expect(abs(a - b) <= 1e-6 * abs(b) + 1e-9) }
+        }
+        #expect(clippedSteps > 0)
+    }
+
+    @Test("Schedule-free reports its averaged point x as the evaluation weights; the others evaluate at the training weights")
+    func evaluationPoint() throws {
+        for method in CompetitorMethod.allCases {
+            let o = try makeCompetitor(method, tensors: LinearProblem.tensors, settings: CompetitorSettings())
+            #expect(o.hasSeparateEvaluationPoint == (method == .scheduleFreeAdamW || method == .scheduleFreeSGD))
+        }
+    }
+}
