@@ -6,10 +6,11 @@ RELEASE_BIN := .build/release
 MOBENCH := $(RELEASE_BIN)/mobench
 OUT ?= results
 
-.PHONY: help deps test-deps build release test benchmark perf perf-pytorch perf-baseline machine data-benchmark nightly nightly-baseline paper clean
+.PHONY: help deps test-deps build release test benchmark hessian perf perf-pytorch perf-baseline machine data-benchmark nightly nightly-baseline paper plasticity clean
 
 help:
 	@echo "make benchmark        run the default suite on data/fashion-mnist, print the table, write figures to $(OUT)/benchmark"
+	@echo "make hessian          Hessian-free vs exact-Hessian MetaOptimize suite (docs/hessian.md)"
 	@echo "make test             build and run every test"
 	@echo "make perf             throughput benchmarks (steps/s, allocations per step) vs the committed baseline"
 	@echo "make perf-pytorch     the same batch-1 cases in PyTorch (AdamW, SGD, our MetaOptimize transcription), ratios"
@@ -17,8 +18,10 @@ help:
 	@echo "make data-benchmark   gzip+IDX decoding speed vs Python's gzip + numpy"
 	@echo "make nightly          nightly suite, compared with Benchmarks/baselines/nightly.json"
 	@echo "make paper            the paper's continual CIFAR-100 experiment (Fashion-MNIST fallback without CIFAR-100)"
+	@echo "make plasticity       input-permuted MNIST, 200 tasks x 5,000 and 10 x 60,000 steps, plasticity diagnostics (~2 h; resumable)"
 
-# zlib's headers are the only system requirement besides Swift. Installed with apt-get where possible.
+# System requirements besides Swift: zlib's headers and LAPACKE (the C interface to LAPACK, for the diagnostics'
+# singular values). Installed with apt-get where possible.
 deps:
 	@if [ -f /usr/include/zlib.h ] || pkg-config --exists zlib 2>/dev/null; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -30,6 +33,17 @@ deps:
 		sudo apt-get install -y -qq zlib1g-dev || { echo "error: could not install zlib1g-dev; install zlib's development headers and retry" >&2; exit 1; }; \
 	else \
 		echo "error: zlib development headers not found (zlib.h); install them (Debian/Ubuntu: zlib1g-dev, Fedora: zlib-devel, macOS: brew install zlib) and retry" >&2; exit 1; \
+	fi
+	@if [ -f /usr/include/lapacke.h ] || pkg-config --exists lapacke 2>/dev/null; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing liblapacke-dev and liblapack-dev (LAPACK) with apt-get"; \
+		(apt-get install -y -qq liblapacke-dev liblapack-dev >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq liblapacke-dev liblapack-dev >/dev/null)) \
+		|| { echo "error: could not install liblapacke-dev with apt-get; install LAPACKE's development files and retry" >&2; exit 1; }; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+		echo "installing liblapacke-dev and liblapack-dev (LAPACK) with sudo apt-get"; \
+		sudo apt-get install -y -qq liblapacke-dev liblapack-dev || { echo "error: could not install liblapacke-dev; install LAPACKE's development files and retry" >&2; exit 1; }; \
+	else \
+		echo "error: LAPACKE development files not found (lapacke.h); install them (Debian/Ubuntu: liblapacke-dev, Fedora: lapack-devel, macOS: brew install lapack) and retry" >&2; exit 1; \
 	fi
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: swift not found on PATH; install Swift 6.1 or newer (swift.org)" >&2; exit 1; }
 
@@ -67,6 +81,11 @@ benchmark: release
 	$(MOBENCH) suite Benchmarks/suites/default.json --out $(OUT)/benchmark --jobs $(JOBS)
 	@echo "report: $(OUT)/benchmark/summary.html (open in a browser); table: $(OUT)/benchmark/summary.md; figures: $(OUT)/benchmark/figures/*.svg"
 
+# Hessian-free vs exact-Hessian MetaOptimize (docs/hessian.md): 144 runs, about 10-15 minutes on 2 cores.
+hessian: release
+	$(MOBENCH) suite Benchmarks/suites/hessian.json --out $(OUT)/hessian --jobs $(JOBS)
+	@echo "figures: $(OUT)/hessian/figures/*.svg; table: $(OUT)/hessian/summary.md"
+
 # Nightly regression check against the committed baseline (exit 1 on a regression).
 nightly: release
 	$(MOBENCH) suite Benchmarks/suites/nightly.json --out $(OUT)/nightly --jobs $(JOBS) --quiet
@@ -90,6 +109,11 @@ paper: release
 		$(MOBENCH) suite Benchmarks/suites/paper.json --out $(OUT)/paper-fashion-mnist --jobs $(JOBS) \
 			--set data=fashion-mnist --set classes_per_task=2 --set tasks=5 --checkpoint-every 10000; \
 	fi
+
+# The long plasticity protocols (Benchmarks/suites/plasticity.json, docs/plasticity.md). Checkpoints every 50,000
+# steps: interrupted (Ctrl-C, or killed), the same command resumes the unfinished runs where they stopped.
+plasticity: release
+	$(MOBENCH) suite Benchmarks/suites/plasticity.json --out $(OUT)/plasticity --jobs $(JOBS) --checkpoint-every 50000
 
 # Throughput: steps/s per model and optimizer, allocations per step, vs the committed baseline.
 PERF_TOLERANCE ?= 0.25

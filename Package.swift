@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Competitors", targets: ["Competitors"]),
+        .library(name: "Diagnostics", targets: ["Diagnostics"]),
         .library(name: "Bench", targets: ["Bench"]),
         .executable(name: "mobench", targets: ["mobench"]),
     ],
@@ -29,6 +30,11 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .systemLibrary(
+            name: "CLapack",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev", "liblapack-dev"]), .brew(["lapack"])]
         ),
         .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: kernelSettings),
         .target(name: "Streams", dependencies: ["Datasets"], swiftSettings: kernelSettings),
@@ -44,7 +50,8 @@ let package = Package(
         .target(name: "Competitors", dependencies: ["MetaOptimize", "Settings", "SIMDSupport"],
                 swiftSettings: kernelSettings),
         .target(name: "Reports"),
-        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Competitors", "Reports", "Settings"]),
+        .target(name: "Diagnostics", dependencies: ["Networks", "CLapack"], swiftSettings: kernelSettings),
+        .target(name: "Bench", dependencies: ["Datasets", "Streams", "Networks", "MetaOptimize", "Reports", "Settings", "Diagnostics", "Competitors"]),
         .executableTarget(
             name: "mobench",
             dependencies: ["Bench", "Competitors", "Datasets", "Streams", "Reports",
@@ -53,7 +60,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "Competitors", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize"],
+            dependencies: ["Bench", "Competitors", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize", "Diagnostics"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),
@@ -63,8 +70,10 @@ let package = Package(
         .testTarget(name: "MetaOptimizeTests", dependencies: ["MetaOptimize", "RuleKernels", "SIMDSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CZlib"]),
         .testTarget(name: "CompetitorsTests", dependencies: ["Competitors", "MetaOptimize"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Competitors", "Datasets", "MetaOptimize", "Reports", "Settings"]),
+        .testTarget(name: "ExactHessianTests", dependencies: ["Networks", "MetaOptimize", "RuleKernels", "SIMDSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Datasets", "MetaOptimize", "Reports", "Diagnostics", "Networks", "Streams", "Competitors", "Settings"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,6 +20,9 @@ struct TrainingCase {
     var optimizer: OptimizerConfiguration
     /// A learning-rate-free competitor instead of MetaOptimize (at the spec's comparison settings).
     var competitor: CompetitorMethod? = nil
+    /// `.exact`: ExactHessianMetaOptimizer with the network's Hessian-vector products (dense gradient).
+    var hessian: HessianMode = .free
+    var approximation: HessianApproximation = .twoByTwo
 }
 
 struct Measurement: Codable {
@@ -38,8 +41,10 @@ struct Measurement: Codable {
 }
 
 enum TrainingBenchmarks {
-    static func optimizer(base: BaseRule, meta: MetaRule, granularity: Granularity = .scalar) -> OptimizerConfiguration {
+    static func optimizer(base: BaseRule, meta: MetaRule, granularity: Granularity = .scalar,
+                          metaStepSize: Double = 1e-3) -> OptimizerConfiguration {
         var o = OptimizerConfiguration()
+        o.metaStepSize = metaStepSize
         o.base = base
         o.meta = meta
         o.alpha0 = 1e-4
@@ -65,6 +70,22 @@ enum TrainingBenchmarks {
                          optimizer: optimizer(base: .lion, meta: .lion)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers)),
+            // Exact Hessian-vector products (one per step size per step), same model and rules as the first case.
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-2x2", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam), hessian: .exact),
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-l", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam), hessian: .exact,
+                         approximation: .l),
+            TrainingCase(name: "mlp-784-256-256-10/sgd+adam/scalar", model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .sgd, meta: .adam)),
+            TrainingCase(name: "mlp-784-256-256-10/sgd+adam/scalar/exact-2x2", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .sgd, meta: .adam), hessian: .exact),
+            // η = 1e-5: with 1e-3 this case diverges within the benchmark's steps (the cost does not depend on η).
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others/exact-2x2/eta-1e-5",
+                         denseGradient: true, model: mlp, input: mnist, classes: 10,
+                         optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers,
+                                              metaStepSize: 1e-5),
+                         hessian: .exact),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+adam/scalar", model: .simpleCNN, input: cifar, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam)),
             TrainingCase(name: "simple-cnn-3x32x32/adamw+adam/scalar/dense-gradient", denseGradient: true,
@@ -91,13 +112,17 @@ enum TrainingBenchmarks {
     final class Prepared {
         let trainingCase: TrainingCase
         let network: Network
-        /// Through the interface the runner uses.
+        /// Through the interface the runner uses (``ExactHessianMetaOptimizer`` for `hessian: .exact`).
         let optimizer: any Optimizer
+        let products: HessianVectorProduct?
         let outerProducts: [OuterProductGradient]
         let inputs: UnsafeMutableBufferPointer<Float>
         let label: UnsafeMutableBufferPointer<Int32>
         let size: Int
         var index = 0
+        /// The input of the current step, for the Hessian-vector products.
+        final class CurrentInput { var inputs = UnsafeBufferPointer<Float>(start: nil, count: 0) }
+        let current: CurrentInput?
 
         init(_ c: TrainingCase) throws {
             trainingCase = c
@@ -106,20 +131,37 @@ enum TrainingBenchmarks {
             network.initialize(using: &generator)
             outerProducts = network.outerProductBlocks
             let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
-            if let method = c.competitor {
+            size = c.input.channels * c.input.height * c.input.width
+            if c.hessian == .exact {
+                let products = try HessianVectorProduct(network: network)
+                self.products = products
+                let current = CurrentInput()
+                self.current = current
+                optimizer = try ExactHessianMetaOptimizer(
+                    tensors: tensors, configuration: c.optimizer, approximation: c.approximation, totalSteps: 1 << 40,
+                    oracle: { vector, result in
+                        products.product(inputs: current.inputs, batchSize: 1, vector: vector, into: result)
+                    })
+            } else if let method = c.competitor {
                 var settings = CompetitorSettings()
                 if method == .mechanic { settings.lr = 1 }  // spec §8: base lr 1.0
                 optimizer = try makeCompetitor(method, tensors: tensors, settings: settings)
+                products = nil
+                current = nil
             } else {
                 optimizer = try MetaOptimizer(tensors: tensors, configuration: c.optimizer, totalSteps: 1 << 40)
+                products = nil
+                current = nil
             }
-            size = c.input.channels * c.input.height * c.input.width
             // A few distinct inputs so gradients vary from step to step.
             inputs = .allocate(capacity: 16 * size)
             var rng = SplitMix64(state: 1)
             for i in 0..<inputs.count { inputs[i] = Float(rng.next() >> 40) * 0x1p-24 }
             label = .allocate(capacity: 1)
         }
+
+        /// A diverged optimizer stops working, so its steps/s would not measure the step.
+        var isDiverged: Bool { optimizer.isDiverged }
 
         deinit {
             inputs.deallocate()
@@ -135,6 +177,7 @@ enum TrainingBenchmarks {
                 loss = network.trainStep(inputs: x, labels: UnsafeBufferPointer(label), batchSize: 1,
                                          weightGradients: c.denseGradient ? .dense : .outerProducts)
             }
+            current?.inputs = x
             if c.part != .networkOnly {
                 if c.denseGradient {
                     optimizer.step(weights: network.parameters, gradients: UnsafeBufferPointer(network.gradients),
@@ -170,6 +213,10 @@ enum TrainingBenchmarks {
                 samples[k].append(Double(steps) / elapsed.seconds)
             }
             progress(round + 1)
+        }
+        let diverged = prepared.filter(\.isDiverged).map(\.trainingCase.name)
+        if !diverged.isEmpty {
+            fail("diverged during the benchmark (their steps/s would be meaningless): \(diverged.joined(separator: ", "))")
         }
         return cases.indices.map { k in
             Measurement(name: cases[k].name, stepsPerSecondMedian: median(samples[k]), stepsPerSecondSamples: samples[k],

@@ -14,6 +14,9 @@
 //       Flags a throughput regression: a case whose median steps/s is below baseline × (1 − T) (default T = 0.25,
 //       wide because shared machines vary by ±15 %), or any allocation per step. Exit 1 on a regression.
 //
+//   mobench-perf diagnostics [--rounds R]
+//       The cost of `--diagnostics task` per default-suite task, by its parts (DiagnosticsBenchmarks.swift).
+//
 //   mobench-perf machine [--json FILE]
 //       Peak FP32 FMA GFLOP/s of one core and read / triad bandwidth for working sets from L1 to DRAM.
 import Competitors
@@ -190,7 +193,7 @@ func check(_ arguments: ArraySlice<String>) {
     exit(regressions == 0 ? 0 : 1)
 }
 
-let usage = "usage: mobench-perf read-idx PATH [--repeat N] | training [--steps N] [--repetitions R] [--only S] [--json FILE] | machine [--json FILE] | check BASELINE CURRENT [--tolerance T]"
+let usage = "usage: mobench-perf read-idx PATH [--repeat N] | training [--steps N] [--repetitions R] [--only S] [--json FILE] | machine [--json FILE] | check BASELINE CURRENT [--tolerance T] | diagnostics [--rounds R]"
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "read-idx":
@@ -201,6 +204,8 @@ case "machine":
     machine(arguments.dropFirst())
 case "check":
     check(arguments.dropFirst())
+case "diagnostics":
+    diagnostics(arguments.dropFirst())
 default:
     fail(usage)
 }

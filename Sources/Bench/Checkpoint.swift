@@ -14,9 +14,12 @@ enum Checkpoint {
         var step: Int
         var metrics: OnlineMetrics
         var traceBytes: UInt64
+        /// The diagnostics' state (nil when the run had diagnostics off).
+        var diagnostics: RunDiagnostics.State?
     }
 
-    static func write(to path: String, run: Run, step: Int, metrics: OnlineMetrics, traceBytes: UInt64) throws {
+    static func write(to path: String, run: Run, step: Int, metrics: OnlineMetrics, traceBytes: UInt64,
+                      diagnostics: RunDiagnostics.State? = nil) throws {
         var state = run.optimizer.exportState()
         var tensors: [(name: String, shape: [Int], values: [Float])] = run.network.parameterInfo.map { info in
             (name: "model.\(info.name)", shape: info.shape,
@@ -30,7 +33,7 @@ enum Checkpoint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let metadata = [
+        var metadata = [
             "mobench_checkpoint": "2",
             "config": run.configuration.json(),
             "stream_fingerprint": run.stream.fingerprint,
@@ -39,6 +42,7 @@ enum Checkpoint {
             "optimizer": String(decoding: try encoder.encode(state), as: UTF8.self),
             "trace_bytes": String(traceBytes),
         ]
+        if let diagnostics { metadata["diagnostics"] = String(decoding: try encoder.encode(diagnostics), as: UTF8.self) }
         do {
             try Safetensors.write(tensors, metadata: CheckpointIntegrity.sealed(metadata, tensors: tensors), to: path)
         } catch {
@@ -92,6 +96,13 @@ enum Checkpoint {
         do { try run.optimizer.restore(state) } catch {
             throw OutputError.checkpoint("\(path): optimizer state does not fit this run: \(error)")
         }
-        return Restored(step: step, metrics: metrics, traceBytes: traceBytes)
+        var diagnostics: RunDiagnostics.State? = nil
+        if let text = m["diagnostics"] {
+            guard let state = try? decoder.decode(RunDiagnostics.State.self, from: Data(text.utf8)) else {
+                throw OutputError.checkpoint("\(path): checkpoint diagnostics are malformed")
+            }
+            diagnostics = state
+        }
+        return Restored(step: step, metrics: metrics, traceBytes: traceBytes, diagnostics: diagnostics)
     }
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// `result.json`: everything about one run and how to reproduce it. Schema `mobench-result-1`.
@@ -20,11 +21,15 @@ public struct RunResult: Codable, Sendable, Equatable {
         /// Methods with a separate evaluation point (schedule-free): test accuracy at the training point y, while
         /// `test_accuracy` is at the evaluation point x. Absent for the others.
         public var testAccuracyAtTrainingPoint: Double? = nil
+        /// Plasticity diagnostics after the task's last update (`--diagnostics task|bin`; nil when off or not
+        /// reached).
+        public var diagnostics: DiagnosticsReport? = nil
 
         enum CodingKeys: String, CodingKey {
             case task, samples, onlineLoss = "online_loss", onlineAccuracy = "online_accuracy"
             case trainLoss = "train_loss", testAccuracy = "test_accuracy", testSamples = "test_samples"
             case testAccuracyAtTrainingPoint = "test_accuracy_at_training_point"
+            case diagnostics
         }
     }
 

@@ -136,12 +136,23 @@ public struct RunSettingCatalog: Sendable {
                                         "Which weights share one β: scalar, layerwise, nodewise, weightwise, last-layer-and-others, blocks:N,N,… (counts of consecutive parameter tensors, summing to the model's tensor count)",
                                         binding: .parsed(\.granularity, Granularity.init(parsing:)))
 
+    public let hessian = RunSetting("hessian", "free", Section.meta,
+                                    "MetaOptimize trace: free (Hessian-free, the paper's) or exact (all Hessian terms; one Hessian-vector product per step size per step; scalar and block granularities). Lion's Hessian-free trace is already exact",
+                                    range: .choices(HessianMode.allCases.map(\.rawValue)))
+    public let approximation = RunSetting("approximation", "2x2", Section.meta,
+                                          "Exact trace's meta block: 2x2 (paper Algorithm 2) or l (L-approximation, Y = I); ignored with hessian free",
+                                          range: .choices(HessianApproximation.allCases.map(\.rawValue)))
+
     // Measurement
     public let logEvery = RunSetting("log_every", 100, Section.measurement, "Curve bin width in optimizer steps",
                                      range: .positive)
     public let testSamples = RunSetting("test_samples", 2000, Section.measurement,
                                         "Test samples per end-of-task evaluation, the first N in file order (0 = all)",
                                         range: .nonNegative)
+    public let diagnostics = RunSetting("diagnostics", "task", Section.measurement,
+                                        "Plasticity diagnostics on the probe set (the first 1,000 test samples): off, task (at each task's end) or bin (also at each curve bin's end)")
+    public let plasticity = RunSetting("plasticity", "off", Section.measurement,
+                                       "UPGD's per-sample plasticity, one more forward pass per step: on or off")
 
     public init() {}
 

@@ -1,4 +1,5 @@
 import Datasets
+import Diagnostics
 import Foundation
 import MetaOptimize
 import Networks
@@ -54,6 +55,8 @@ public final class Run {
     public let network: Network
     /// The method (`--optimizer`), seen only through the ``Optimizer`` interface.
     public let optimizer: any Optimizer
+    /// The current step's batch, for optimizers that take Hessian-vector products (``OptimizerContext``).
+    let hessianBatch = HessianBatch()
     /// Optimizer steps of the whole run: tasks × taskLength / batchSize.
     public let totalSteps: Int
     /// How the optimizer reports its step sizes (curve, trace and result columns).
@@ -104,7 +107,7 @@ public final class Run {
         let tensors = network.parameterInfo.map { TensorDescriptor(name: $0.name, shape: $0.shape) }
         optimizer = try validated.optimizerKind.make(OptimizerContext(
             tensors: tensors, configuration: validated, totalSteps: totalSteps,
-            diagonalHessian: network.diagonalHessian?.baseAddress))
+            diagonalHessian: network.diagonalHessian?.baseAddress, network: network, hessianBatch: hessianBatch))
     }
 
     /// Runs to the end (or until `shouldStop` returns true: then a checkpoint is written when enabled and nil is
@@ -127,11 +130,18 @@ public final class Run {
         var metrics = OnlineMetrics()
         var startStep = 0
         var traceBytes: UInt64 = 0
+        let diagnostics = RunDiagnostics(run: self)
         if options.resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
             let restored = try Checkpoint.read(from: checkpointPath, run: self)
             metrics = restored.metrics
             startStep = restored.step
             traceBytes = restored.traceBytes
+            if let diagnostics {
+                guard let state = restored.diagnostics else {
+                    throw OutputError.checkpoint("\(checkpointPath): checkpoint lacks the diagnostics state")
+                }
+                diagnostics.state = state
+            }
         }
         let trace = try options.tracePath.map {
             try TraceWriter(path: $0, columns: stepSizeReport.traceColumns, resumeAtByte: startStep > 0 ? traceBytes : nil)
@@ -159,7 +169,7 @@ public final class Run {
             if shouldStop() {
                 if let checkpointPath, options.checkpointEvery != nil {
                     try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
-                                         traceBytes: try trace?.flush() ?? 0)
+                                         traceBytes: try trace?.flush() ?? 0, diagnostics: diagnostics?.state)
                 }
                 try trace?.close(complete: false)
                 progress?.finish()
@@ -173,6 +183,9 @@ public final class Run {
             }
             let loss = network.trainStep(inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
                                          batchSize: batch, weightGradients: outerProducts == nil ? .dense : .outerProducts)
+            diagnostics?.afterBackward(network)
+            hessianBatch.inputs = UnsafeBufferPointer(inputs)
+            hessianBatch.batchSize = batch
             let updated: Bool
             if let outerProducts {
                 // Batch 1: the linear layers' weight gradients stay δ ⊗ x; the optimizer forms them in its pass.
@@ -193,14 +206,19 @@ public final class Run {
                 trace?.writeRow(step: step + 1, sample: batchSamples[b], loss: losses[b],
                                 correct: predictions[b] == labels[b], stepSizes: UnsafeBufferPointer(traceStepSizes))
             }
+            diagnostics?.afterUpdate(network, inputs: UnsafeBufferPointer(inputs), labels: UnsafeBufferPointer(labels),
+                                     batchSize: batch)
             recentLoss = recentLoss.isNaN ? Double(loss) : 0.99 * recentLoss + 0.01 * Double(loss)
             step += 1
             let task = batchSamples[batch - 1].task
             if metrics.endStep(logEvery: c.logEvery) {
                 metrics.closeBin(task: task, stepSizes: stepSizes())
+                diagnostics?.endBin(task: task, step: step, network: network)
             }
+            if (step * batch) % stream.taskLength == 0 { diagnostics?.beginTask(step: step) }
             if (step * batch) % stream.taskLength == 0, let test {
-                let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels)
+                // The diagnostics probe the network at its training weights, reusing this evaluation's forward passes.
+                let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels, probe: diagnostics)
                 if optimizer.hasSeparateEvaluationPoint {
                     // Schedule-free: test accuracy at the evaluation point x, and at the training point y.
                     let training = UnsafeMutableBufferPointer<Float>.allocate(capacity: network.parameterCount)
@@ -214,27 +232,31 @@ public final class Run {
                     metrics.setTestAccuracy(accuracy, samples: count, task: task)
                 }
             }
+            if (step * batch) % stream.taskLength == 0 { diagnostics?.endTask(task, step: step, network: network) }
             if let every = options.checkpointEvery, step % every == 0, step < totalSteps, let checkpointPath {
                 try Checkpoint.write(to: checkpointPath, run: self, step: step, metrics: metrics,
-                                     traceBytes: try trace?.flush() ?? 0)
+                                     traceBytes: try trace?.flush() ?? 0, diagnostics: diagnostics?.state)
             }
             if step & 63 == 0 { progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss) }
         }
         if metrics.hasOpenBin {
             metrics.closeBin(task: metrics.tasks.last?.task ?? 0, stepSizes: stepSizes())
+            diagnostics?.endBin(task: metrics.tasks.last?.task ?? 0, step: step, network: network)
         }
         progress?.update(step: step, totalSteps: totalSteps, recentLoss: recentLoss)
         progress?.finish()
         let elapsed = clock.now - started
         let wallSeconds = elapsed.seconds
-        let result = makeResult(metrics: metrics, steps: step, divergedAt: divergedAt, wallSeconds: wallSeconds,
+        var result = makeResult(metrics: metrics, steps: step, divergedAt: divergedAt, wallSeconds: wallSeconds,
                                 stepsThisSession: step - startStep)
+        if let diagnostics { result.tasks = diagnostics.attach(to: result.tasks) }
         try trace?.close(complete: true)
         if let savePath = options.savePath {
             try network.saveWeights(to: savePath, metadata: ["mobench_config": configuration.json(), "steps": String(step)])
         }
         if let out = options.outDirectory {
-            try writeAtomically(Data(CurveFile.csv(metrics.curve, columns: stepSizeReport.curveColumns).utf8),
+            let curve = CurveFile.csv(metrics.curve, columns: stepSizeReport.curveColumns)
+            try writeAtomically(Data((diagnostics?.curveCSV(curve) ?? curve).utf8),
                                 to: (out as NSString).appendingPathComponent("curve.csv"))
             try writeAtomically(Data(result.json().utf8), to: (out as NSString).appendingPathComponent("result.json"))
             if let checkpointPath { try? FileManager.default.removeItem(atPath: checkpointPath) }
@@ -243,8 +265,9 @@ public final class Run {
     }
 
     /// Accuracy on the task's test samples (the task's transform, no augmentation), first `testSamples` in file order.
+    /// Each forward pass is also offered to the diagnostics' probe (the probe set is the same samples' first 1,000).
     private func evaluate(task: Int, on test: Dataset, into inputs: UnsafeMutableBufferPointer<Float>,
-                          labels: UnsafeMutableBufferPointer<Int32>) -> (Double, Int) {
+                          labels: UnsafeMutableBufferPointer<Int32>, probe: RunDiagnostics? = nil) -> (Double, Int) {
         var samples = stream.evaluationSamples(task: task, in: test)
         if configuration.testSamples > 0 && samples.count > configuration.testSamples {
             samples.removeLast(samples.count - configuration.testSamples)
@@ -256,6 +279,7 @@ public final class Run {
             stream.writeEvaluationInput(sampleIndex: index, task: task, from: test, into: one)
             labels[0] = Int32(label)
             _ = network.evaluate(inputs: UnsafeBufferPointer(one), labels: UnsafeBufferPointer(rebasing: labels[0..<1]), batchSize: 1)
+            probe?.recordEvaluation(network)
             if network.lastPredictions[0] == Int32(label) { correct += 1 }
         }
         return (Double(correct) / Double(samples.count), samples.count)

@@ -77,7 +77,9 @@ public enum SuiteLoading {
                 paperTable = table.plainText()
             }
         }
-        let figures = try SuiteReport.write(summary, outDirectory: out, references: references, extraMarkdown: extra)
+        let diagnostics = try SuiteDiagnostics.write(plan, summary: summary, outDirectory: out)
+        let figures = try SuiteReport.write(summary, outDirectory: out, references: references,
+                                            extraMarkdown: extra + diagnostics.markdown) + diagnostics.figures
         try SuiteHTML.writeIndex(plan, out: out)
         try SuiteHTML.write(outDirectory: out)
         if !quiet {

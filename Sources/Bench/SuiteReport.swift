@@ -85,6 +85,8 @@ extension CurveFile {
               Array(header.prefix(5)) == ["step", "task", "online_loss", "online_accuracy", "cumulative_accuracy"] else {
             throw SettingError.invalid("\(path): not a mobench curve file (unexpected header)")
         }
+        // Step-size columns follow the first five; `--diagnostics bin` columns (dead_…, effective_rank, …) come after.
+        let stepSizeEnd = 5 + header.dropFirst(5).prefix { $0.hasPrefix("step_size") || $0.hasPrefix("log_step_size") }.count
         var points: [CurvePoint] = []
         for (number, line) in lines.dropFirst().enumerated() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -93,7 +95,7 @@ extension CurveFile {
                 throw SettingError.invalid("\(path): line \(number + 2) is malformed")
             }
             points.append(CurvePoint(step: step, task: task, onlineLoss: values[0], onlineAccuracy: values[1],
-                                     cumulativeAccuracy: values[2], stepSizes: Array(values[3...])))
+                                     cumulativeAccuracy: values[2], stepSizes: Array(values[3..<(stepSizeEnd - 2)])))
         }
         return points
     }

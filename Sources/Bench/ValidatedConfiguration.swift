@@ -17,6 +17,13 @@ public struct ValidatedConfiguration: Sendable {
     public let optimizer: OptimizerConfiguration
     /// The method `--optimizer` selects.
     public let optimizerKind: OptimizerKind
+    /// When plasticity diagnostics are computed (`--diagnostics`).
+    public let diagnostics: DiagnosticsMode
+    /// Whether UPGD's per-sample plasticity is measured (`--plasticity on`).
+    public let measuresPlasticity: Bool
+    /// MetaOptimize's trace (`hessian`) and the exact trace's meta block (`approximation`).
+    public let hessian: HessianMode
+    public let approximation: HessianApproximation
 
     public init(_ configuration: RunConfiguration) throws {
         var c = configuration
@@ -40,6 +47,8 @@ public struct ValidatedConfiguration: Sendable {
                 throw SettingError.invalid("\(error)")
             }
         }
+        diagnostics = try parse(c.diagnostics, "diagnostics", DiagnosticsMode.self, allowed: ["off", "task", "bin"])
+        measuresPlasticity = try parse(c.plasticity, "plasticity", Switch.self, allowed: ["on", "off"]) == .on
         if let length = c.taskLength, length % c.batchSize != 0 {
             throw SettingError.invalid("--task-length \(length) must be a multiple of --batch-size \(c.batchSize), so that tasks change between steps")
         }
@@ -57,6 +66,12 @@ public struct ValidatedConfiguration: Sendable {
         }
         if o.meta == .idbd && model != .linear {
             throw SettingError.invalid("--meta idbd needs --model linear (IDBD uses the linear model's diagonal Hessian)")
+        }
+        do {
+            hessian = try HessianMode(parsing: c.hessian)
+            approximation = try HessianApproximation(parsing: c.approximation)
+        } catch let error as OptimizerError {
+            throw SettingError.invalid(error.description)
         }
         let resolved = o.resolved()
         optimizer = resolved

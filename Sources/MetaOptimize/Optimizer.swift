@@ -83,7 +83,8 @@ public struct StepSizeReport: Sendable, Equatable {
     public var groupNames: [String]
     /// `curve.csv` step-size column names, e.g. `step_size` or `step_size_0`, `step_size_1`, … (α, not log α).
     public var curveColumns: [String]
-    /// Trace step-size column names, e.g. `log_step_size` (β) for MetaOptimize, `step_size` for the others.
+    /// Trace step-size column names, e.g. `log_step_size` (β) and `meta_gradient` (z) for MetaOptimize, `step_size` for
+    /// the others.
     public var traceColumns: [String]
     /// True when the curve values are [mean β, min β, max β] instead of one α per group.
     public var curveIsLogSummary: Bool

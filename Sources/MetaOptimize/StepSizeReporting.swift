@@ -1,8 +1,10 @@
 import Foundation
 
 // How MetaOptimize reports its step sizes through the ``Optimizer`` interface:
-// - one group (scalar): curve `step_size` (α = exp(β) × schedule factor), trace `log_step_size` (β);
-// - a few groups (blocks, last-layer-and-others, layerwise): `step_size_0`, … / `log_step_size_0`, …;
+// - one group (scalar): curve `step_size` (α = exp(β) × schedule factor), trace `log_step_size` (β) and
+//   `meta_gradient` (z_t, the value that step fed to the meta rule);
+// - a few groups (blocks, last-layer-and-others, layerwise): `step_size_0`, … / `log_step_size_0`, …, then
+//   `meta_gradient_0`, …;
 // - per-node or per-weight groups: `log_step_size_mean`, `log_step_size_min`, `log_step_size_max` (of β).
 
 extension MetaOptimizer {
@@ -15,10 +17,12 @@ extension MetaOptimizer {
         case .scalar, .blocks, .lastLayerAndOthers, .layerwise:
             let names = blocks.map(\.name)
             if groupCount == 1 {
-                return StepSizeReport(groupNames: names, curveColumns: ["step_size"], traceColumns: ["log_step_size"])
+                return StepSizeReport(groupNames: names, curveColumns: ["step_size"],
+                                      traceColumns: ["log_step_size", "meta_gradient"])
             }
             return StepSizeReport(groupNames: names, curveColumns: (0 ..< groupCount).map { "step_size_\($0)" },
-                                  traceColumns: (0 ..< groupCount).map { "log_step_size_\($0)" })
+                                  traceColumns: (0 ..< groupCount).map { "log_step_size_\($0)" }
+                                    + (0 ..< groupCount).map { "meta_gradient_\($0)" })
         }
     }
 
@@ -31,13 +35,16 @@ extension MetaOptimizer {
         }
     }
 
-    /// β at the start of the step just completed (the step size its base update used, before any meta update),
-    /// or its mean/min/max.
+    /// β at the start of the step just completed (the step size its base update used, before any meta update)
+    /// then that step's meta-gradients z, or the mean/min/max of β.
     public func traceStepSizes(into values: UnsafeMutableBufferPointer<Double>) {
         if stepSizeReport.curveIsLogSummary {
             Self.summarize(betaAtStepStart, count: groupCount, into: values)
         } else {
-            for j in 0 ..< groupCount { values[j] = Double(betaAtStepStart[j]) }
+            for j in 0 ..< groupCount {
+                values[j] = Double(betaAtStepStart[j])
+                values[groupCount + j] = Double(z[j])
+            }
         }
     }
 

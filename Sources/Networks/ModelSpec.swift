@@ -129,6 +129,8 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidMaxBatchSize(Int)
     /// The diagonal Hessian is only available for the linear model.
     case diagonalHessianUnsupported(ModelSpec)
+    /// Exact Hessian-vector products are implemented for `linear` and `mlp:…` only.
+    case hessianVectorProductUnsupported(ModelSpec)
     /// A weights file does not match the network (missing, extra or mis-shaped tensor).
     case weightsMismatch(file: String, problem: String)
 
@@ -146,6 +148,8 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable, Sendable {
             return "classes: expected at least 2, found \(count)"
         case .invalidMaxBatchSize(let size):
             return "maxBatchSize: expected at least 1, found \(size)"
+        case .hessianVectorProductUnsupported(let spec):
+            return "Hessian-vector products are implemented for 'linear' and 'mlp:…' only, found '\(spec)'"
         case .diagonalHessianUnsupported(let spec):
             return "computeDiagonalHessian: only available for the linear model, found '\(spec)'"
         case .weightsMismatch(let file, let problem):

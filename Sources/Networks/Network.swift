@@ -40,7 +40,8 @@ public final class Network {
     private let squaredInput: UnsafeMutablePointer<Float>?
     /// The sample of the last factored step (the column factors of the first layer when it is linear).
     private let inputCopy: UnsafeMutablePointer<Float>
-    private var lastBatchSize = 0
+    /// Batch size of the last forward pass (0 before the first).
+    private(set) var lastBatchSize = 0
     /// True after a factored `trainStep`: the `outerProductBlocks` regions of `gradients` are stale.
     public private(set) var gradientsAreFactored = false
 

@@ -39,6 +39,8 @@ struct CommandLineTests {
             (["run", "--optimizer", "prodigy", "--growth-rate", "0.5"], "field 'growth_rate'"),
             (["run", "--optimizer", "mechanic", "--base", "lion"], "Mechanic wraps"),
             (["run", "--optimizer", "mechanic", "--mechanic-betas", "0.9,x"], "--mechanic-betas"),
+            (["run", "--diagnostics", "steps"], "--diagnostics: unknown value 'steps' (expected off, task, bin)"),
+            (["run", "--plasticity", "yes"], "--plasticity: unknown value 'yes' (expected on, off)"),
         ]
         for (arguments, needle) in cases {
             let (status, _, stderr) = try mobench(arguments)
@@ -79,6 +81,21 @@ struct CommandLineTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
         #expect(object["count"] as? Int == 10000 && object["format"] as? String == "idx")
         #expect((object["class_counts"] as? [Int]) == Array(repeating: 1000, count: 10))
+    }
+
+    @Test("data inspect mnist --json: the official MNIST counts and per-class counts")
+    func inspectMNISTJSON() throws {
+        let (status, stdout, stderr) = try mobench(["data", "inspect", "mnist", "--json"], in: repositoryRoot + "/Sources")
+        #expect(status == 0, "\(stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+        #expect(object["count"] as? Int == 60000 && object["split"] as? String == "train")
+        #expect((object["class_counts"] as? [Int]) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
+        let (testStatus, testOut, _) = try mobench(["data", "inspect", "mnist", "--split", "test", "--json"])
+        #expect(testStatus == 0)
+        let test = try #require(try JSONSerialization.jsonObject(with: Data(testOut.utf8)) as? [String: Any])
+        #expect(test["count"] as? Int == 10000)
+        #expect((test["class_counts"] as? [Int]) == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+        #expect(test["pixels_crc32"] as? String == "e4ca5f57" && test["labels_crc32"] as? String == "ee8604d9")
     }
 
     @Test("stream show --csv prints step, task, sample_index, label, original_label")

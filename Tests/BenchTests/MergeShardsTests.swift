@@ -123,7 +123,10 @@ enum MergeTemporary {
         #expect(a.text == b.text)
         #expect(a.text.contains("\"best_configuration_id\" : \"input-permuted/AdamW fixed/alpha0="))
         let figures = try fm.contentsOfDirectory(atPath: fixture.unsharded + "/figures").sorted()
-        #expect(figures.count == 5)
+        // The five summary figures plus the diagnostics' dead-units and effective-rank figures.
+        #expect(figures.count == 7)
+        #expect(figures.contains("dead-units-input-permuted.svg") && figures.contains("effective-rank-input-permuted.svg"))
+        #expect(try read(fixture.unsharded + "/diagnostics.json") == read(merged + "/diagnostics.json"))
         #expect(try fm.contentsOfDirectory(atPath: merged + "/figures").sorted() == figures)
         for name in figures {
             #expect(try read(fixture.unsharded + "/figures/" + name) == read(merged + "/figures/" + name), "\(name)")

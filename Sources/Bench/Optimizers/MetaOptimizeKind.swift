@@ -1,4 +1,5 @@
 import MetaOptimize
+import Networks
 import Reports
 
 extension OptimizerKind {
@@ -18,6 +19,7 @@ extension OptimizerKind {
         family: { $0.optimizer.base.rawValue },
         needsDiagonalHessian: { $0.optimizer.meta.usesDiagonalHessian },
         make: { context in
+            if context.configuration.hessian == .exact { return try makeExactHessian(context) }
             do {
                 return try MetaOptimizer(tensors: context.tensors, configuration: context.configuration.optimizer,
                                          totalSteps: context.totalSteps, diagonalHessian: context.diagonalHessian)
@@ -25,4 +27,27 @@ extension OptimizerKind {
                 throw SettingError.invalid(error.description)
             }
         })
+}
+
+extension OptimizerKind {
+    /// MetaOptimize with the exact-Hessian trace (`hessian: exact`): Hessian-vector products of the network's last
+    /// `trainStep` on the runner's current batch.
+    static func makeExactHessian(_ context: OptimizerContext) throws -> ExactHessianMetaOptimizer {
+        let v = context.configuration
+        let products: HessianVectorProduct
+        do { products = try HessianVectorProduct(network: context.network) } catch {
+            throw SettingError.invalid("--hessian exact: \(error)")
+        }
+        let batch = context.hessianBatch
+        do {
+            return try ExactHessianMetaOptimizer(
+                tensors: context.tensors, configuration: v.optimizer, approximation: v.approximation,
+                totalSteps: context.totalSteps, modelName: "model \(v.model)",
+                oracle: { vector, result in
+                    products.product(inputs: batch.inputs, batchSize: batch.batchSize, vector: vector, into: result)
+                })
+        } catch let error as OptimizerError {
+            throw SettingError.invalid("--hessian exact: \(error)")
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import MetaOptimize
+import Networks
 import Reports
 import Settings
 
@@ -12,6 +13,21 @@ public struct OptimizerContext {
     /// The network's diagonal-Hessian buffer, rewritten by every training step; non-nil exactly when the kind's
     /// ``OptimizerKind/needsDiagonalHessian`` says so for this configuration.
     public let diagonalHessian: UnsafePointer<Float>?
+    /// The run's network (weights, and the activations of its last `trainStep`), for methods that need
+    /// Hessian-vector products (MetaOptimize with `hessian: exact`).
+    public let network: Network
+    /// The current step's batch (inputs and size), set by the runner before every optimizer step.
+    public let hessianBatch: HessianBatch
+
+    public init(tensors: [TensorDescriptor], configuration: ValidatedConfiguration, totalSteps: Int,
+                diagonalHessian: UnsafePointer<Float>?, network: Network, hessianBatch: HessianBatch) {
+        self.tensors = tensors
+        self.configuration = configuration
+        self.totalSteps = totalSteps
+        self.diagonalHessian = diagonalHessian
+        self.network = network
+        self.hessianBatch = hessianBatch
+    }
 }
 
 /// A training method `--optimizer NAME` selects: declared once (its own file under `Optimizers/`) and registered

@@ -1,0 +1,355 @@
+// Kernels of the exact-Hessian MetaOptimize (spec metaoptimize-hessian.md §1.3): one pass over the weights that
+// applies the faithful base update (the same direction structs and operation order as the Hessian-free pass) and
+// carries the tangents X_w, X_m, X_v of every step-size column j forward with all Hessian terms. The faithful
+// update is the base rule's own lanes (BaseRules/*.swift); their state slots are positional (s0, s1), while the
+// tangents X_m, X_v are named by what they differentiate (first and second moment).
+
+import RuleKernels
+import SIMDSupport
+
+/// A base rule's tangent of its direction, D^(j) = ḋ (spec §1.3 table), on 8 lanes.
+protocol TangentRule {
+    associatedtype Direction: BaseLanes
+    var direction: Direction { get }
+    static var usesTangentM: Bool { get }
+    static var usesTangentV: Bool { get }
+    /// Whether `tangent` reads the Hessian-vector product (false for Lion: no product is computed).
+    static var readsProducts: Bool { get }
+    /// D for one column. `g`, `d`, `q`, `s` are this step's faithful quantities; `hv` = (∇²f·X_w^(j)) for these
+    /// lanes; `xm`, `xv` hold the OLD X_m, X_v on entry and the new ones on return.
+    func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8
+    /// q = μ·v + ε and s = √q for the rules that normalise (the direction's own formula), else unused zeros.
+    func normaliser(v: V8) -> (q: V8, s: V8)
+    /// The faithful direction and state update (bit-identical to `direction.direction(g:s0:s1:)`), with q and s.
+    func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8)
+}
+
+/// SGD: D = γ·Hv.
+struct SGDTangent: TangentRule {
+    let direction = SGDRule.Lanes()
+    let gamma: V8
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { false }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        gamma * hv
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
+    }
+}
+
+/// Faithful SGDm: D = γ·X_m (old); then X_m ← γ·(ρ·X_m + (1−ρ)·Hv).
+struct SGDmTangent: TangentRule {
+    let direction: SGDmRule.Faithful
+    let gamma: V8
+    static var usesTangentM: Bool { true }
+    static var usesTangentV: Bool { false }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        let result = gamma * xm
+        xm = gamma * (direction.rho * xm + direction.oneMinusRho * hv)
+        return result
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+    /// s0 = m.
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
+    }
+}
+
+/// Faithful RMSProp: X_v ← γ·(λ·X_v + 2·g·Hv); D = γ·Hv/s − d·(μ·X_v)/(2q) (new X_v).
+struct RMSPropTangent: TangentRule {
+    let direction: RMSPropRule.Faithful
+    let gamma: V8
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { true }
+    /// `s` here is 1/√q (see `step`).
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s r: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        xv = gamma * (direction.lambda * xv + 2 * g * hv)
+        return (gamma * hv) * r - d * (direction.mu * xv) * (0.5 * r * r)
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
+        let q = direction.mu * v + direction.epsilon
+        return (q, 1 / squareRoot8(q))
+    }
+    /// The faithful RMSProp update written out (same operations as `RMSPropRule.Faithful`): d, q, 1/√q. Its one
+    /// state slot s0 is the second moment v.
+    @inline(__always) func step(g: V8, s0 v: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        v = direction.lambda * v + g * g
+        let q = direction.mu * v + direction.epsilon
+        let s = squareRoot8(q)
+        return (g / s, q, 1 / s)
+    }
+}
+
+/// Faithful AdamW: X_m ← γ·(ρ·X_m + Hv); X_v ← γ·(λ·X_v + 2·g·Hv); D = X_m/s − d·(μ·X_v)/(2q) (new X_m, X_v).
+struct AdamWTangent: TangentRule {
+    let direction: AdamWRule.Faithful
+    let gamma: V8
+    static var usesTangentM: Bool { true }
+    static var usesTangentV: Bool { true }
+    /// `s` here is 1/√q (see `step`): D = X_m/s − d·(μ·X_v)/(2q) = X_m·r − d·(μ·X_v)·(r²/2).
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s r: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        xm = gamma * (direction.rho * xm + hv)
+        xv = gamma * (direction.lambda * xv + 2 * g * hv)
+        return xm * r - d * (direction.mu * xv) * (0.5 * r * r)
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
+        let q = direction.mu * v + direction.epsilon
+        return (q, 1 / squareRoot8(q))
+    }
+    /// The faithful AdamW update written out (same operations as `AdamWRule.Faithful`, so the same bits), to
+    /// share its square root with the tangent: returns d, q and r = 1/√q. s0 = m, s1 = v.
+    @inline(__always) func step(g: V8, s0 m: inout V8, s1 v: inout V8) -> (d: V8, q: V8, s: V8) {
+        m = direction.rho * m + g
+        v = direction.lambda * v + g * g
+        let q = direction.mu * v + direction.epsilon
+        let s = squareRoot8(q)
+        return (m / s, q, 1 / s)
+    }
+}
+
+/// Faithful Adagrad (s ← s + g², d = g/√(s + ε)), the tangent derived as for RMSProp with λ = 1 and no bias
+/// correction (docs/hessian.md): X_v ← γ·(X_v + 2·g·Hv); D = γ·Hv/√q − d·X_v/(2q), q = s + ε. Its one state slot
+/// s0 is the sum of squares.
+struct AdagradTangent: TangentRule {
+    let direction = AdagradRule.Faithful()
+    let gamma: V8
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { true }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        xv = gamma * (xv + 2 * g * hv)
+        return (gamma * hv) / s - d * xv / (2 * q)
+    }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
+        let q = v + direction.epsilon
+        return (q, squareRoot8(q))
+    }
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        let d = direction.direction(g: g, s0: &s0, s1: &s1)
+        let (q, s) = normaliser(v: s0)
+        return (d, q, s)
+    }
+}
+
+/// Lion: sign has derivative 0, so D = 0 and no moment tangent is carried (spec §1.5).
+struct LionTangent: TangentRule {
+    let direction: LionRule.Lanes
+    static var usesTangentM: Bool { false }
+    static var usesTangentV: Bool { false }
+    static var readsProducts: Bool { false }
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 { V8() }
+    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
+    /// s0 = m.
+    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
+        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
+    }
+}
+
+extension TangentRule {
+    static var readsProducts: Bool { true }
+}
+
+/// Raw pointers of one exact step: faithful buffers and the k tangent columns (column j at `j·n`).
+struct ExactBuffers {
+    var w: UnsafeMutablePointer<Float>
+    var g: UnsafePointer<Float>
+    /// The base rule's state slots, positional as its lanes declare them (`L.state`).
+    var s0: UnsafeMutablePointer<Float>
+    var s1: UnsafeMutablePointer<Float>
+    var xw: UnsafeMutablePointer<Float>
+    var xm: UnsafeMutablePointer<Float>
+    var xv: UnsafeMutablePointer<Float>
+    var hv: UnsafePointer<Float>
+    /// The k×k multiplier M (row = group of the element, column = tangent column), row-major.
+    var multiplier: UnsafePointer<Float>
+    var n: Int
+    var k: Int
+    /// Scratch lanes: k meta-gradient accumulators (per segment), then k×k curvature accumulators (whole pass).
+    var accumulators: UnsafeMutablePointer<V8>
+    /// Whether to accumulate the curvature C (2×2 approximation with products).
+    var curvature: Bool
+}
+
+/// The base update with tangents over one segment of `count` lanes from `i` (count ≤ 8 only for the tail).
+@inline(__always)
+func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: Int, group: Int,
+                                a: V8, decay: V8, kappa: V8) {
+    let full = count == 8
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> V8 { full ? load8(p, i) : loadPartial(p, i, count) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>, _ x: V8) {
+        if full { store8(p, i, x) } else { storePartial(p, i, count, x) }
+    }
+    let g = full ? load8(b.g, i) : loadPartial(b.g, i, count)
+    var w = load(b.w)
+    var s0 = R.Direction.state.hasFirst ? load(b.s0) : V8()
+    var s1 = R.Direction.state.hasSecond ? load(b.s1) : V8()
+    let (d, q, s) = rule.step(g: g, s0: &s0, s1: &s1)
+    let delta = a * (d + kappa * w)
+    w = w - delta
+    store(b.w, w)
+    if R.Direction.state.hasFirst { store(b.s0, s0) }
+    if R.Direction.state.hasSecond { store(b.s1, s1) }
+    let row = b.multiplier + group * b.k
+    let k = b.k
+    for j in 0 ..< k {
+        let offset = j * b.n
+        let xwp = b.xw + offset
+        let xw = load(xwp)
+        let hv = !R.readsProducts ? V8() : full ? load8(b.hv + offset, i) : loadPartial(b.hv + offset, i, count)
+        b.accumulators[j] += xw * g
+        if b.curvature {
+            if k == 1 {
+                b.accumulators[1] += xw * hv
+            } else {
+                for l in 0 ..< k {
+                    let other = full ? load8(b.hv + l * b.n, i) : loadPartial(b.hv + l * b.n, i, count)
+                    b.accumulators[k + j * k + l] += xw * other
+                }
+            }
+        }
+        var xm = R.usesTangentM ? load(b.xm + offset) : V8()
+        var xv = R.usesTangentV ? load(b.xv + offset) : V8()
+        let f = decay * xw - V8(repeating: row[j]) * delta
+        let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
+        store(xwp, f - a * tangent)
+        if R.usesTangentM { store(b.xm + offset, xm) }
+        if R.usesTangentV { store(b.xv + offset, xv) }
+    }
+}
+
+/// The faithful base update of the full vector at `i` (w and the rule's state loaded, updated, stored); returns g, d, q, s and
+/// the decrement δ = a·(d + κ·w) for the tangent updates.
+@inline(__always)
+func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, kappa: V8)
+    -> (g: V8, d: V8, q: V8, s: V8, delta: V8)
+{
+    let g = load8(b.g, i)
+    var w = load8(b.w, i)
+    var s0 = R.Direction.state.hasFirst ? load8(b.s0, i) : V8()
+    var s1 = R.Direction.state.hasSecond ? load8(b.s1, i) : V8()
+    let (d, q, s) = rule.step(g: g, s0: &s0, s1: &s1)
+    let delta = a * (d + kappa * w)
+    w = w - delta
+    store8(b.w, i, w)
+    if R.Direction.state.hasFirst { store8(b.s0, i, s0) }
+    if R.Direction.state.hasSecond { store8(b.s1, i, s1) }
+    return (g, d, q, s, delta)
+}
+
+/// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for one column (k = 1, M = 1 or its one entry `b1`), with the
+/// z and C accumulators in registers and full vectors only.
+@inline(__always)
+func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, decay: V8, kappa: V8, b1: V8,
+                                       curvature: Bool, zAcc: inout V8, cAcc: inout V8) {
+    let (g, d, q, s, delta) = faithfulVector(rule, b, at: i, a: a, kappa: kappa)
+    let xw = load8(b.xw, i)
+    let hv = R.readsProducts ? load8(b.hv, i) : V8()
+    zAcc += xw * g
+    if curvature { cAcc += xw * hv }
+    var xm = R.usesTangentM ? load8(b.xm, i) : V8()
+    var xv = R.usesTangentV ? load8(b.xv, i) : V8()
+    let f = decay * xw - b1 * delta
+    let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
+    store8(b.xw, i, f - a * tangent)
+    if R.usesTangentM { store8(b.xm, i, xm) }
+    if R.usesTangentV { store8(b.xv, i, xv) }
+}
+
+/// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for a full vector of 8 lanes and any k (no partial loads).
+@inline(__always)
+func exactVectorMulti<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, row: UnsafePointer<Float>,
+                                      a: V8, decay: V8, kappa: V8) {
+    let (g, d, q, s, delta) = faithfulVector(rule, b, at: i, a: a, kappa: kappa)
+    let k = b.k, n = b.n
+    let acc = b.accumulators
+    var offset = 0
+    for j in 0 ..< k {
+        let xw = load8(b.xw + offset, i)
+        let hv = R.readsProducts ? load8(b.hv + offset, i) : V8()
+        acc[j] += xw * g
+        if b.curvature {
+            var other = b.hv
+            let cRow = acc + k + j * k
+            for l in 0 ..< k {
+                cRow[l] += xw * load8(other, i)
+                other += n
+            }
+        }
+        var xm = R.usesTangentM ? load8(b.xm + offset, i) : V8()
+        var xv = R.usesTangentV ? load8(b.xv + offset, i) : V8()
+        let f = decay * xw - V8(repeating: row[j]) * delta
+        let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
+        store8(b.xw + offset, i, f - a * tangent)
+        if R.usesTangentM { store8(b.xm + offset, i, xm) }
+        if R.usesTangentV { store8(b.xv + offset, i, xv) }
+        offset += n
+    }
+}
+
+/// The whole exact base pass: every segment with its group's step size a = α·factor, decay γ·(1 − κ·a). Also
+/// computes, from the OLD tangents, z_j = Σ over all weights of X_w^(j)·g (into `z`: 8 lanes per segment from its
+/// start, the pairwise horizontal sum, segments added in order — the Hessian-free pass's order, so with X_w^(j)
+/// zero outside block j it is bit-identical to the Hessian-free z) and, when `b.curvature`,
+/// C[j][l] = Σ X_w^(j)·Hv^(l) (into `c`).
+func exactBasePass<R: TangentRule>(_ rule: R, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
+                                   alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float,
+                                   z: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
+    let k = b.k
+    for j in 0 ..< k { z[j] = 0 }
+    for j in 0 ..< k * k { b.accumulators[k + j] = V8() }
+    for s in segments {
+        for j in 0 ..< k { b.accumulators[j] = V8() }
+        defer { for j in 0 ..< k { z[j] += horizontalSum(b.accumulators[j]) } }
+        let a = alpha[s.group] * factor
+        let decay = gamma * (1 - kappa * a)
+        let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
+        var i = s.offset
+        let end = s.offset + s.count
+        if k == 1 {
+            // One column: the same lanes and order, accumulators in registers.
+            var zAcc = V8(), cAcc = V8()
+            let b1 = V8(repeating: b.multiplier[0])
+            let curvature = b.curvature
+            while i + 8 <= end {
+                exactVectorSingle(rule, b, at: i, a: av, decay: dv, kappa: kv, b1: b1, curvature: curvature,
+                                  zAcc: &zAcc, cAcc: &cAcc)
+                i += 8
+            }
+            b.accumulators[0] += zAcc
+            b.accumulators[1] += cAcc
+        }
+        let row = UnsafePointer(b.multiplier + s.group * k)
+        while i + 8 <= end {
+            exactVectorMulti(rule, b, at: i, row: row, a: av, decay: dv, kappa: kv)
+            i += 8
+        }
+        if i < end { exactLanes(rule, b, at: i, count: end - i, group: s.group, a: av, decay: dv, kappa: kv) }
+    }
+    if b.curvature { for j in 0 ..< k * k { c[j] = horizontalSum(b.accumulators[k + j]) } }
+}
+
+/// The base kernels of the exact mode (specialised here, in the same file as the generic pass).
+enum ExactBaseKernel {
+    case sgd(SGDTangent)
+    case sgdm(SGDmTangent)
+    case rmsprop(RMSPropTangent)
+    case adamw(AdamWTangent)
+    case adagrad(AdagradTangent)
+    case lion(LionTangent)
+}
+
+func runExactBasePass(_ kernel: ExactBaseKernel, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
+                      alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float,
+                      z: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
+    switch kernel {
+    case .sgd(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .sgdm(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .rmsprop(let r):
+        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .adamw(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .adagrad(let r):
+        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .lion(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    }
+}
