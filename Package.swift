@@ -17,8 +17,8 @@ let package = Package(
         .library(name: "Networks", targets: ["Networks"]),
         .library(name: "MetaOptimize", targets: ["MetaOptimize"]),
         .library(name: "Reports", targets: ["Reports"]),
-        .library(name: "Competitors", targets: ["Competitors"]),
         .library(name: "Diagnostics", targets: ["Diagnostics"]),
+        .library(name: "Competitors", targets: ["Competitors"]),
         .library(name: "Bench", targets: ["Bench"]),
         .executable(name: "mobench", targets: ["mobench"]),
     ],
@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "mobench-perf",
-            dependencies: ["Bench", "Competitors", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize", "Diagnostics"],
+            dependencies: ["Bench", "AllocationCounter", "Datasets", "Streams", "Networks", "MetaOptimize", "Diagnostics", "Competitors"],
             path: "Benchmarks/Throughput",
             swiftSettings: kernelSettings
         ),

@@ -18,11 +18,11 @@ struct TrainingCase {
     var input: InputShape
     var classes: Int
     var optimizer: OptimizerConfiguration
-    /// A learning-rate-free competitor instead of MetaOptimize (at the spec's comparison settings).
-    var competitor: CompetitorMethod? = nil
     /// `.exact`: ExactHessianMetaOptimizer with the network's Hessian-vector products (dense gradient).
     var hessian: HessianMode = .free
     var approximation: HessianApproximation = .twoByTwo
+    /// A learning-rate-free competitor instead of MetaOptimize (at the spec's comparison settings).
+    var competitor: CompetitorMethod? = nil
 }
 
 struct Measurement: Codable {

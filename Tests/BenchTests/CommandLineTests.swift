@@ -34,13 +34,13 @@ struct CommandLineTests {
             (["run", "--granularity", "blocks:1,1"], "block"),
             (["run", "--meta", "idbd"], "--meta idbd needs --model linear"),
             (["run", "--checkpoint-every", "10"], "--checkpoint-every needs --out"),
+            (["run", "--diagnostics", "steps"], "--diagnostics: unknown value 'steps' (expected off, task, bin)"),
+            (["run", "--plasticity", "yes"], "--plasticity: unknown value 'yes' (expected on, off)"),
             (["run", "--optimizer", "adam2"], "--optimizer: unknown value 'adam2'"),
             (["run", "--optimizer", "prodigy", "--d0", "0"], "--d0 must be positive"),
             (["run", "--optimizer", "prodigy", "--growth-rate", "0.5"], "field 'growth_rate'"),
             (["run", "--optimizer", "mechanic", "--base", "lion"], "Mechanic wraps"),
             (["run", "--optimizer", "mechanic", "--mechanic-betas", "0.9,x"], "--mechanic-betas"),
-            (["run", "--diagnostics", "steps"], "--diagnostics: unknown value 'steps' (expected off, task, bin)"),
-            (["run", "--plasticity", "yes"], "--plasticity: unknown value 'yes' (expected on, off)"),
         ]
         for (arguments, needle) in cases {
             let (status, _, stderr) = try mobench(arguments)
