@@ -1,0 +1,44 @@
+#!/bin/bash
+# Bit-identity check across a refactoring: the same 13 configurations (every granularity, base and meta rule, both
+# modes, flush/exact, batch 1 and 4, all stream kinds) with a reference binary and the current one; compares
+# result.json (minus config and wall clock; task diagnostics are additive), curve.csv and the reference trace's
+# columns. Usage: OLD=/path/to/old/mobench bash Benchmarks/scripts/bit-identity-check.sh (from the repo root).
+OLD=${OLD:?set OLD to the reference mobench binary}
+NEW=${NEW:-.build/release/mobench}
+out=${OUT:-/tmp/mobench-bit-identity}; rm -rf $out; mkdir -p $out
+common="--data data/fashion-mnist --tasks 2 --task-length 300 --log-every 50 --test-samples 200"
+configs=(
+ "--model mlp:64,40 --base adamw --meta adam --granularity scalar"
+ "--model mlp:64,40 --base adamw --meta adam --granularity last-layer-and-others --mode standard"
+ "--model mlp:64,40 --base lion --meta lion --granularity layerwise"
+ "--model mlp:30,13 --base sgdm --meta mnm --granularity nodewise"
+ "--model mlp:64,40 --base rmsprop --meta rmsprop --granularity weightwise --subnormals exact"
+ "--model mlp:64,40 --base sgd --meta sgd --granularity blocks:4,2"
+ "--model mlp:64,40 --base adamw --meta hypergradient --meta-step-size 0.01"
+ "--model mlp:64,40 --base adamw --meta fixed --alpha0 0.001 --schedule cosine"
+ "--model mlp:64,40 --base sgdm --meta adam --mode standard --weight-decay 0.01 --batch-size 4"
+ "--model mlp:64,40 --base rmsprop --meta adam --mode standard --stream label-permuted"
+ "--model linear --base sgd --meta idbd --granularity weightwise --alpha0 0.001"
+ "--model simple-cnn --base adamw --meta adam --task-length 100 --stream label-permuted"
+ "--model mlp:64,40 --base lion --meta rmsprop --mode standard --meta-weight-decay 0.1 --stream class-incremental --classes-per-task 2 --tasks 2 --task-length 200"
+)
+fail=0
+for k in "${!configs[@]}"; do
+  for b in old new; do
+    bin=$OLD; [ $b = new ] && bin=$NEW
+    $bin run $common ${configs[$k]} --out $out/$k-$b --trace $out/$k-$b/trace.csv --progress none > /dev/null 2> $out/$k-$b.err || echo "run $k $b failed: $(cat $out/$k-$b.err)"
+  done
+  strip() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); [d.pop(k,None) for k in ('config','wall_seconds','steps_per_second','git_commit','finished_at')]; [t.pop('diagnostics',None) for t in d['tasks']]; print(json.dumps(d,sort_keys=True))" "$1"; }
+  # The new trace has extra meta_gradient columns; compare the old trace's columns.
+  common() { python3 -c "
+import csv,sys
+old=list(csv.reader(open(sys.argv[1]))); new=list(csv.reader(open(sys.argv[2])))
+idx=[new[0].index(h) for h in old[0]]
+print(all(len(o)==len(old[0]) and [n[i] for i in idx]==o for o,n in zip(old,new)) and len(old)==len(new))" "$1" "$2"; }
+  if [ "$(strip $out/$k-old/result.json)" == "$(strip $out/$k-new/result.json)" ] && cmp -s $out/$k-old/curve.csv $out/$k-new/curve.csv && [ "$(common $out/$k-old/trace.csv $out/$k-new/trace.csv)" == "True" ]; then
+    echo "identical: ${configs[$k]}"
+  else
+    echo "DIFFERENT: ${configs[$k]}"; fail=1
+  fi
+done
+exit $fail
