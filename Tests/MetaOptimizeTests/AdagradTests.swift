@@ -6,7 +6,7 @@ import Testing
 /// and it runs under every meta rule and granularity.
 @Suite("Adagrad base rule")
 struct AdagradTests {
-    // From Tests/MetaOptimizeTests/scripts/adagrad_golden.py (torch 2.15.0): torch.optim.Adagrad(lr=α,
+    // From Benchmarks/scripts/adagrad_golden.py (torch 2.15.0): torch.optim.Adagrad(lr=α,
     // lr_decay=0, eps=1e-10, initial_accumulator_value=0, weight_decay=0), α = 0.009999999776482582 (the Float32
     // α of α0 = 1e-2), w0 = [0.5, -0.3, 0.8, 0, 1.25]; element 3 has a zero gradient at step 3.
     static let w0: [Float] = [0.5, -0.3, 0.8, 0.0, 1.25]
