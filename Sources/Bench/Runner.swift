@@ -152,7 +152,13 @@ public final class Run {
         let traceStepSizes = UnsafeMutableBufferPointer<Double>.allocate(capacity: stepSizeReport.traceColumns.count)
         let curveStepSizes = UnsafeMutableBufferPointer<Double>.allocate(capacity: stepSizeReport.curveColumns.count)
         var batchSamples = [StreamSample](repeating: StreamSample(position: 0, task: 0, sampleIndex: 0, label: 0, originalLabel: 0), count: batch)
-        defer { inputs.deallocate(); labels.deallocate(); traceStepSizes.deallocate(); curveStepSizes.deallocate() }
+        // The training weights, set aside while a method with a separate evaluation point is evaluated there.
+        let trainingWeights = UnsafeMutableBufferPointer<Float>.allocate(
+            capacity: optimizer.hasSeparateEvaluationPoint ? network.parameterCount : 0)
+        defer {
+            inputs.deallocate(); labels.deallocate(); traceStepSizes.deallocate(); curveStepSizes.deallocate()
+            trainingWeights.deallocate()
+        }
         func stepSizes() -> [Double] {
             optimizer.curveStepSizes(into: curveStepSizes)
             return Array(curveStepSizes)
@@ -221,12 +227,10 @@ public final class Run {
                 let (accuracy, count) = evaluate(task: task, on: test, into: inputs, labels: labels, probe: diagnostics)
                 if optimizer.hasSeparateEvaluationPoint {
                     // Schedule-free: test accuracy at the evaluation point x, and at the training point y.
-                    let training = UnsafeMutableBufferPointer<Float>.allocate(capacity: network.parameterCount)
-                    defer { training.deallocate() }
-                    _ = training.update(fromContentsOf: network.parameters)
-                    optimizer.evaluationWeights(training: UnsafeBufferPointer(training), into: network.parameters)
+                    _ = trainingWeights.update(fromContentsOf: network.parameters)
+                    optimizer.evaluationWeights(training: UnsafeBufferPointer(trainingWeights), into: network.parameters)
                     let (atEvaluationPoint, _) = evaluate(task: task, on: test, into: inputs, labels: labels)
-                    _ = network.parameters.update(fromContentsOf: training)
+                    _ = network.parameters.update(fromContentsOf: trainingWeights)
                     metrics.setTestAccuracy(atEvaluationPoint, samples: count, task: task, atTrainingPoint: accuracy)
                 } else {
                     metrics.setTestAccuracy(accuracy, samples: count, task: task)

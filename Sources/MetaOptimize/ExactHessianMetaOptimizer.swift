@@ -442,20 +442,17 @@ public final class ExactHessianMetaOptimizer: Optimizer {
             var tensors: [TensorDescriptor]
             var totalSteps: Int
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let identity = Identity(configuration: configuration, approximation: approximation, tensors: tensors,
-                                totalSteps: totalSteps)
-        let json = (try? encoder.encode(identity)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return "metaoptimize-exact-hessian " + json
+        return OptimizerState.methodIdentity(
+            "metaoptimize-exact-hessian",
+            Identity(configuration: configuration, approximation: approximation, tensors: tensors, totalSteps: totalSteps))
     }
 
     /// The state's arrays (name, buffer, length), in checkpoint order: β, the base rule's state under the names its
     /// lanes declare, the meta rule's likewise, z, the tangents X_w, X_m, X_v (k·n, column-major) and the k×k
     /// blocks Y, Ȳ_m, Ȳ_v.
-    private var namedBuffers: [(String, UnsafeMutablePointer<Float>, Int)] {
+    private var namedBuffers: [StateBuffer] {
         let n = parameterCount, k = groupCount
-        var arrays: [(String, UnsafeMutablePointer<Float>, Int)] = [("logStepSizes", beta, k)]
+        var arrays: [StateBuffer] = [("logStepSizes", beta, k)]
         for (name, buffer) in zip(baseState.names, [s0, s1]) { arrays.append((name, buffer, n)) }
         for (name, buffer) in zip(metaState.names, [metaS0, metaS1]) { arrays.append((name, buffer, k)) }
         arrays.append(("metaGradients", z, k))
@@ -471,10 +468,9 @@ public final class ExactHessianMetaOptimizer: Optimizer {
         OptimizerState(
             method: stateMethod, stepsTaken: stepsTaken, divergedAtStep: divergedAtStep,
             divergenceReason: divergenceReason,
-            arrays: namedBuffers.map { NamedArray(name: $0.0, values: Array(UnsafeBufferPointer(start: $0.1, count: $0.2))) },
-            scalars: ["basePower": basePowers.normalizer, "baseMomentumPower": basePowers.momentum,
-                      "metaPower": metaPowers.normalizer, "metaMomentumPower": metaPowers.momentum,
-                      "productsEvaluated": Double(productsEvaluated)])
+            buffers: namedBuffers,
+            scalars: OptimizerState.powerScalars(base: basePowers, meta: metaPowers)
+                .merging(["productsEvaluated": Double(productsEvaluated)]) { $1 })
     }
 
     /// Replaces the state with `state` (from ``exportState()`` of an optimizer with the same tensors, resolved
@@ -482,26 +478,14 @@ public final class ExactHessianMetaOptimizer: Optimizer {
     /// ``OptimizerError/stateMismatch(field:expected:found:)`` and changes nothing when it does not fit.
     public func restore(_ state: OptimizerState) throws {
         try state.validate(against: exportState())
-        guard state[array: "logStepSizes"].allSatisfy({ $0.isFinite && stepSizeFromLog($0).isFinite }) else {
-            throw OptimizerError.stateMismatch(field: "logStepSizes", expected: "finite values with finite exp",
-                                               found: "a non-finite value")
-        }
-        for (name, power) in state.scalars where name.hasSuffix("Power") && !(power.isFinite && power >= 0 && power <= 1) {
-            throw OptimizerError.stateMismatch(field: name, expected: "a value in [0, 1]", found: "\(power)")
-        }
+        try state.checkStepSizesAndPowers()
         let products = state.scalars["productsEvaluated"]!
         guard products.isFinite, products >= 0, products == products.rounded(), products < 0x1p53 else {
             throw OptimizerError.stateMismatch(field: "productsEvaluated", expected: "a whole number >= 0",
                                                found: "\(products)")
         }
-        for ((_, buffer, _), array) in zip(namedBuffers, state.arrays) where !array.values.isEmpty {
-            array.values.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: $0.count) }
-        }
+        state.copyArrays(into: namedBuffers, base: &basePowers, meta: &metaPowers)
         for j in 0 ..< groupCount { alpha[j] = stepSizeFromLog(beta[j]) }
-        basePowers.normalizer = state.scalars["basePower"]!
-        basePowers.momentum = state.scalars["baseMomentumPower"]!
-        metaPowers.normalizer = state.scalars["metaPower"]!
-        metaPowers.momentum = state.scalars["metaMomentumPower"]!
         stepsTaken = state.stepsTaken
         divergedAtStep = state.divergedAtStep
         divergenceReason = state.divergenceReason
