@@ -204,14 +204,7 @@ public struct DatasetLocation: Sendable, Equatable {
     /// True for a tar archive (optionally gzipped), read in memory.
     public let isArchive: Bool
     /// For IDX files, the file-name prefix (`""`, or e.g. `emnist-letters-`).
-    public let idxPrefix: String
-
-    public init(format: DatasetFormat?, path: String, isArchive: Bool, idxPrefix: String = "") {
-        self.format = format
-        self.path = path
-        self.isArchive = isArchive
-        self.idxPrefix = idxPrefix
-    }
+    public var idxPrefix: String = ""
 
     /// The dataset's short name: the IDX prefix without its trailing separator, else the folder name or the
     /// archive name without `.tar.gz`/`.tgz`/`.tar`.

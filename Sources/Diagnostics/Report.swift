@@ -22,11 +22,6 @@ public struct TensorValue: Codable, Sendable, Equatable {
     /// The tensor's name (`layers.0.weight`, …).
     public var tensor: String
     public var value: Double
-
-    public init(tensor: String, value: Double) {
-        self.tensor = tensor
-        self.value = value
-    }
 }
 
 /// Plasticity diagnostics at the end of a period (a task or a curve bin), with the weights after its last update.

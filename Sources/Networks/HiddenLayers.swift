@@ -8,12 +8,6 @@ public struct HiddenLayer: Sendable, Equatable, Hashable {
     /// Activation values per unit and sample: 1 for a Linear layer, the pooled positions (H/2·W/2) of a conv layer.
     public let positions: Int
 
-    public init(name: String, units: Int, positions: Int) {
-        self.name = name
-        self.units = units
-        self.positions = positions
-    }
-
     /// Activation values per sample (`units · positions`).
     public var count: Int { units * positions }
 }

@@ -104,13 +104,6 @@ public struct ParameterInfo: Sendable, Equatable, Hashable {
     /// default initialisation draws from Uniform(−1/√fanIn, 1/√fanIn) for the weight and the bias alike.
     public let fanIn: Int
 
-    public init(name: String, shape: [Int], offset: Int, fanIn: Int) {
-        self.name = name
-        self.shape = shape
-        self.offset = offset
-        self.fanIn = fanIn
-    }
-
     /// Number of elements (product of `shape`).
     public var count: Int { shape.reduce(1, *) }
 }

@@ -7,20 +7,11 @@ import Foundation
 public struct ReferenceSeries: Sendable, Equatable {
     public var label: String
     public var points: [PlotPoint]
-    public var style: LineStyle
+    public var style: LineStyle = .dashed
     /// Explicit colour; nil to take the colour of `matchingConfigurationID` (or the next palette colour).
     public var color: PlotColor?
     /// Draw in the colour of this configuration of the summary (the run the reference corresponds to).
     public var matchingConfigurationID: String?
-
-    public init(label: String, points: [PlotPoint], style: LineStyle = .dashed, color: PlotColor? = nil,
-                matchingConfigurationID: String? = nil) {
-        self.label = label
-        self.points = points
-        self.style = style
-        self.color = color
-        self.matchingConfigurationID = matchingConfigurationID
-    }
 }
 
 /// Identifies one of the paper's 24 reference runs.

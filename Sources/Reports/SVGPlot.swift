@@ -4,11 +4,6 @@ import Foundation
 public struct PlotPoint: Codable, Sendable, Equatable {
     public var x: Double
     public var y: Double
-
-    public init(x: Double, y: Double) {
-        self.x = x
-        self.y = y
-    }
 }
 
 /// A vertical interval at `x` (a ±s.e. band sample or an error bar), in data units.
@@ -16,12 +11,6 @@ public struct PlotInterval: Codable, Sendable, Equatable {
     public var x: Double
     public var lower: Double
     public var upper: Double
-
-    public init(x: Double, lower: Double, upper: Double) {
-        self.x = x
-        self.lower = lower
-        self.upper = upper
-    }
 }
 
 /// Axis scale. On `log10` axes non-positive values are not drawn (a gap in the line).
@@ -72,17 +61,9 @@ public enum PlotColor: Codable, Sendable, Equatable {
 /// axes, an optional tick spacing (automatic 1, 2, 2.5, 5 × 10ᵏ when nil).
 public struct PlotAxis: Sendable, Equatable {
     public var label: String
-    public var scale: AxisScale
+    public var scale: AxisScale = .linear
     public var range: ClosedRange<Double>?
     public var tickStep: Double?
-
-    public init(label: String, scale: AxisScale = .linear, range: ClosedRange<Double>? = nil,
-                tickStep: Double? = nil) {
-        self.label = label
-        self.scale = scale
-        self.range = range
-        self.tickStep = tickStep
-    }
 }
 
 /// A data series: a line (optionally dashed), an optional shaded band (e.g. mean ± s.e.), optional error bars
@@ -91,44 +72,24 @@ public struct PlotSeries: Sendable, Equatable {
     public var label: String
     public var points: [PlotPoint]
     /// Shaded band, drawn under the line in the series colour at `bandOpacity`.
-    public var band: [PlotInterval]
+    public var band: [PlotInterval] = []
     /// Vertical error bars with small caps.
-    public var errorBars: [PlotInterval]
-    public var style: LineStyle
+    public var errorBars: [PlotInterval] = []
+    public var style: LineStyle = .solid
     /// Draw the connecting line (false: markers only).
-    public var showsLine: Bool
+    public var showsLine: Bool = true
     public var marker: MarkerShape?
     /// Hollow markers when false.
-    public var markerFilled: Bool
+    public var markerFilled: Bool = true
     /// Marker radius, px.
-    public var markerSize: Double
+    public var markerSize: Double = 4
     /// nil: the next palette colour not given explicitly.
     public var color: PlotColor?
-    public var lineWidth: Double
+    public var lineWidth: Double = 2
     /// Opacity of the line and markers (e.g. 0.35 for faint context series).
-    public var opacity: Double
-    public var bandOpacity: Double
-    public var inLegend: Bool
-
-    public init(label: String, points: [PlotPoint], band: [PlotInterval] = [], errorBars: [PlotInterval] = [],
-                style: LineStyle = .solid, showsLine: Bool = true, marker: MarkerShape? = nil,
-                markerFilled: Bool = true, markerSize: Double = 4, color: PlotColor? = nil, lineWidth: Double = 2,
-                opacity: Double = 1, bandOpacity: Double = 0.2, inLegend: Bool = true) {
-        self.label = label
-        self.points = points
-        self.band = band
-        self.errorBars = errorBars
-        self.style = style
-        self.showsLine = showsLine
-        self.marker = marker
-        self.markerFilled = markerFilled
-        self.markerSize = markerSize
-        self.color = color
-        self.lineWidth = lineWidth
-        self.opacity = opacity
-        self.bandOpacity = bandOpacity
-        self.inLegend = inLegend
-    }
+    public var opacity: Double = 1
+    public var bandOpacity: Double = 0.2
+    public var inLegend: Bool = true
 }
 
 /// A horizontal (constant y) or vertical (constant x) reference line across the plot area.
@@ -174,28 +135,14 @@ public struct SVGPlot: Sendable, Equatable {
     public var title: String
     public var xAxis: PlotAxis
     public var yAxis: PlotAxis
-    public var series: [PlotSeries]
-    public var referenceLines: [ReferenceLine]
+    public var series: [PlotSeries] = []
+    public var referenceLines: [ReferenceLine] = []
     /// Extra lines of text under the legend (e.g. "dashed: paper").
-    public var legendNotes: [String]
-    public var width: Double
-    public var height: Double
+    public var legendNotes: [String] = []
+    public var width: Double = 720
+    public var height: Double = 440
     /// Prefix of element ids (clip path), to keep ids unique when several plots share one HTML page.
-    public var idPrefix: String
-
-    public init(title: String, xAxis: PlotAxis, yAxis: PlotAxis, series: [PlotSeries] = [],
-                referenceLines: [ReferenceLine] = [], legendNotes: [String] = [], width: Double = 720,
-                height: Double = 440, idPrefix: String = "plot") {
-        self.title = title
-        self.xAxis = xAxis
-        self.yAxis = yAxis
-        self.series = series
-        self.referenceLines = referenceLines
-        self.legendNotes = legendNotes
-        self.width = width
-        self.height = height
-        self.idPrefix = idPrefix
-    }
+    public var idPrefix: String = "plot"
 
     // MARK: Layout constants
 

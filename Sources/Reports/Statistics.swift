@@ -10,12 +10,6 @@ public struct Estimate: Codable, Sendable, Equatable {
     /// Number of values averaged.
     public var n: Int
 
-    public init(mean: Double, standardError: Double, n: Int) {
-        self.mean = mean
-        self.standardError = standardError
-        self.n = n
-    }
-
     enum CodingKeys: String, CodingKey {
         case mean
         case standardError = "standard_error"
@@ -32,13 +26,6 @@ public struct GridCandidate: Codable, Sendable, Equatable {
     public var meanOnlineLoss: Double?
     /// Number of seeds that diverged; any divergence makes the point ineligible.
     public var divergedSeeds: Int
-
-    public init(configurationID: String, alpha0: Double, meanOnlineLoss: Double?, divergedSeeds: Int) {
-        self.configurationID = configurationID
-        self.alpha0 = alpha0
-        self.meanOnlineLoss = meanOnlineLoss
-        self.divergedSeeds = divergedSeeds
-    }
 
     /// A grid point is eligible as "best" when no seed diverged and it has a finite mean online loss.
     public var isEligible: Bool {

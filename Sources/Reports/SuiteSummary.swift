@@ -4,22 +4,12 @@ import Foundation
 public struct SeedDivergence: Codable, Sendable, Equatable {
     public var seed: UInt64
     public var step: Int?
-
-    public init(seed: UInt64, step: Int?) {
-        self.seed = seed
-        self.step = step
-    }
 }
 
 /// The stream fingerprint one seed of a configuration saw.
 public struct SeedFingerprint: Codable, Sendable, Equatable {
     public var seed: UInt64
     public var fingerprint: String
-
-    public init(seed: UInt64, fingerprint: String) {
-        self.seed = seed
-        self.fingerprint = fingerprint
-    }
 }
 
 /// One point of a configuration's learning curve aggregated over its non-diverged seeds.
@@ -43,17 +33,6 @@ public struct AggregatedCurvePoint: Codable, Sendable, Equatable {
     public var logStepSizes: [Double]
     /// Arithmetic mean over seeds of α per step-size group (the paper's averaging); nil for log-α summaries.
     public var stepSizes: [Double]?
-
-    public init(step: Int, task: Int, onlineLoss: Estimate, onlineAccuracy: Double, cumulativeAccuracy: Double,
-                logStepSizes: [Double], stepSizes: [Double]?) {
-        self.step = step
-        self.task = task
-        self.onlineLoss = onlineLoss
-        self.onlineAccuracy = onlineAccuracy
-        self.cumulativeAccuracy = cumulativeAccuracy
-        self.logStepSizes = logStepSizes
-        self.stepSizes = stepSizes
-    }
 
     /// Geometric mean of α over seeds per group: exp(mean β).
     public var geometricMeanStepSizes: [Double] { logStepSizes.map { Foundation.exp($0) } }
@@ -85,70 +64,34 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
     /// Seeds with a record, ascending.
     public var seeds: [UInt64]
     /// Expected seeds without a record.
-    public var missingSeeds: [UInt64]
-    public var divergedCount: Int
-    public var divergedSeeds: [SeedDivergence]
-    public var streamFingerprints: [SeedFingerprint]
-    public var plannedSteps: Int
-    public var taskLength: Int
-    public var stepSizeGroups: [String]
-    public var stepSizesAreLogSummary: Bool
+    public var missingSeeds: [UInt64] = []
+    public var divergedCount: Int = 0
+    public var divergedSeeds: [SeedDivergence] = []
+    public var streamFingerprints: [SeedFingerprint] = []
+    public var plannedSteps: Int = 0
+    public var taskLength: Int = 0
+    public var stepSizeGroups: [String] = []
+    public var stepSizesAreLogSummary: Bool = false
     public var onlineLoss: Estimate?
     public var onlineAccuracy: Estimate?
     public var cumulativeAccuracy: Estimate?
     /// `auc_online_loss` in nats·steps (see ``Statistics/aucOnlineLoss(steps:losses:)``).
     public var aucOnlineLoss: Estimate?
     /// Per task index: test accuracy (fraction) at the end of the task.
-    public var taskTestAccuracy: [Estimate?]
+    public var taskTestAccuracy: [Estimate?] = []
     /// Per task index: online accuracy (fraction) within the task.
-    public var taskOnlineAccuracy: [Estimate?]
+    public var taskOnlineAccuracy: [Estimate?] = []
     /// Mean over tasks of the end-of-task test accuracy (fraction), computed per seed then mean ± s.e. over seeds
     /// (the paper's "mean task test accuracy").
     public var meanTaskTestAccuracy: Estimate?
     /// Steps per second over all seeds (diverged ones included).
     public var stepsPerSecond: Estimate?
     /// Total wall time over all seeds, seconds.
-    public var wallSecondsTotal: Double
-    public var curve: [AggregatedCurvePoint]
+    public var wallSecondsTotal: Double = 0
+    public var curve: [AggregatedCurvePoint] = []
 
     /// Number of seeds with a record.
     public var n: Int { seeds.count }
-
-    public init(configurationID: String, group: String, label: String, method: MethodKind, grid: String?,
-                family: String? = nil, alpha0: Double, seeds: [UInt64], missingSeeds: [UInt64] = [], divergedCount: Int = 0,
-                divergedSeeds: [SeedDivergence] = [], streamFingerprints: [SeedFingerprint] = [],
-                plannedSteps: Int = 0, taskLength: Int = 0, stepSizeGroups: [String] = [],
-                stepSizesAreLogSummary: Bool = false, onlineLoss: Estimate?, onlineAccuracy: Estimate? = nil,
-                cumulativeAccuracy: Estimate? = nil, aucOnlineLoss: Estimate? = nil,
-                taskTestAccuracy: [Estimate?] = [], taskOnlineAccuracy: [Estimate?] = [],
-                meanTaskTestAccuracy: Estimate? = nil, stepsPerSecond: Estimate? = nil, wallSecondsTotal: Double = 0, curve: [AggregatedCurvePoint] = []) {
-        self.configurationID = configurationID
-        self.family = family
-        self.group = group
-        self.label = label
-        self.method = method
-        self.grid = grid
-        self.alpha0 = alpha0
-        self.seeds = seeds
-        self.missingSeeds = missingSeeds
-        self.divergedCount = divergedCount
-        self.divergedSeeds = divergedSeeds
-        self.streamFingerprints = streamFingerprints
-        self.plannedSteps = plannedSteps
-        self.taskLength = taskLength
-        self.stepSizeGroups = stepSizeGroups
-        self.stepSizesAreLogSummary = stepSizesAreLogSummary
-        self.onlineLoss = onlineLoss
-        self.onlineAccuracy = onlineAccuracy
-        self.cumulativeAccuracy = cumulativeAccuracy
-        self.aucOnlineLoss = aucOnlineLoss
-        self.taskTestAccuracy = taskTestAccuracy
-        self.taskOnlineAccuracy = taskOnlineAccuracy
-        self.meanTaskTestAccuracy = meanTaskTestAccuracy
-        self.stepsPerSecond = stepsPerSecond
-        self.wallSecondsTotal = wallSecondsTotal
-        self.curve = curve
-    }
 
     enum CodingKeys: String, CodingKey {
         case configurationID = "configuration_id"
@@ -276,29 +219,16 @@ public struct MethodComparison: Codable, Sendable, Equatable {
 public struct SuiteSummary: Codable, Sendable, Equatable {
     public static let schemaVersion = "mobench-summary-1"
 
-    public var schema: String
+    public var schema: String = SuiteSummary.schemaVersion
     public var suite: String
     /// Digest of the suite definition (informative: a changed digest does not by itself make summaries incomparable).
     public var suiteDigest: String
     public var expectedSeeds: [UInt64]
     public var configurations: [ConfigurationSummary]
-    public var grids: [GridSummary]
-    public var comparisons: [MethodComparison]
+    public var grids: [GridSummary] = []
+    public var comparisons: [MethodComparison] = []
     /// Problems found while summarising (missing or duplicate seeds, inconsistent fields, differing streams, …).
-    public var warnings: [String]
-
-    public init(schema: String = SuiteSummary.schemaVersion, suite: String, suiteDigest: String,
-                expectedSeeds: [UInt64], configurations: [ConfigurationSummary], grids: [GridSummary] = [],
-                comparisons: [MethodComparison] = [], warnings: [String] = []) {
-        self.schema = schema
-        self.suite = suite
-        self.suiteDigest = suiteDigest
-        self.expectedSeeds = expectedSeeds
-        self.configurations = configurations
-        self.grids = grids
-        self.comparisons = comparisons
-        self.warnings = warnings
-    }
+    public var warnings: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case schema, suite

@@ -18,16 +18,6 @@ public struct OptimizerContext {
     public let network: Network
     /// The current step's batch (inputs and size), set by the runner before every optimizer step.
     public let hessianBatch: HessianBatch
-
-    public init(tensors: [TensorDescriptor], configuration: ValidatedConfiguration, totalSteps: Int,
-                diagonalHessian: UnsafePointer<Float>?, network: Network, hessianBatch: HessianBatch) {
-        self.tensors = tensors
-        self.configuration = configuration
-        self.totalSteps = totalSteps
-        self.diagonalHessian = diagonalHessian
-        self.network = network
-        self.hessianBatch = hessianBatch
-    }
 }
 
 /// A training method `--optimizer NAME` selects: declared once (its own file under `Optimizers/`) and registered
