@@ -22,23 +22,19 @@ public enum MergeError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .notAFolder(let path):
-            return "\(path): expected a suite output folder, found no such folder"
-        case let .duplicate(run, first, second):
-            return "\(run): results in two folders differ: \(first) and \(second); keep one of them"
+        case .notAFolder(let path): return "\(path): expected a suite output folder, found no such folder"
+        case let .duplicate(run, first, second): return "\(run): results in two folders differ: \(first) and \(second); keep one of them"
         case let .notInPlan(path, suite):
             return "\(path): expected a run of suite '\(suite)', found a result whose folder is not in its plan (mixed suites?)"
         case let .differentConfiguration(path, run):
             return "\(path): expected the configuration of \(run), found another one (another suite, an edited suite or other --set overrides)"
         case let .otherSuite(path, found, expected):
             return "\(path): expected suite digest \(expected), found \(found) (another suite, an edited suite or other --set overrides)"
-        case let .unreadable(path, reason):
-            return "\(path): \(reason)"
+        case let .unreadable(path, reason): return "\(path): \(reason)"
         case let .missing(runs, planned):
             let shown = runs.prefix(3).map { "\($0.configurationID) seed \($0.seed)" }.joined(separator: "; ")
             return "\(runs.count) of \(planned) planned runs have no result in any folder: \(shown)\(runs.count > 3 ? "; …" : "")"
-        case let .cannotCopy(from, to, reason):
-            return "\(to): cannot copy from \(from): \(reason)"
+        case let .cannotCopy(from, to, reason): return "\(to): cannot copy from \(from): \(reason)"
         }
     }
 }

@@ -22,22 +22,15 @@ public enum SlurmError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .invalidOption(flag, value, expected):
-            return "\(flag) \(value.replacingOccurrences(of: "\n", with: "\\n")): expected \(expected)"
-        case let .tooManyShards(shards, runs):
-            return "--shards \(shards): expected at most the suite's \(runs) runs (a shard must have a run)"
-        case let .notAbsolute(what, path):
-            return "\(what) \(path): expected an absolute path"
+        case let .invalidOption(flag, value, expected): return "\(flag) \(value.replacingOccurrences(of: "\n", with: "\\n")): expected \(expected)"
+        case let .tooManyShards(shards, runs): return "--shards \(shards): expected at most the suite's \(runs) runs (a shard must have a run)"
+        case let .notAbsolute(what, path): return "\(what) \(path): expected an absolute path"
         case let .unsafePath(what, path):
             return "\(what) \(path): expected a path without spaces, quotes, backslashes or % (it goes into #SBATCH lines)"
-        case .cannotWrite(let path):
-            return "\(path): cannot write file"
-        case .sbatchNotFound:
-            return "sbatch: expected on PATH, found nothing (the scripts are written; submit them on a Slurm login node)"
-        case let .sbatchFailed(script, status, message):
-            return "sbatch \(script): exited with status \(status): \(message)"
-        case let .unexpectedJobID(script, output):
-            return "sbatch --parsable \(script): expected a job id, found '\(output)'"
+        case .cannotWrite(let path): return "\(path): cannot write file"
+        case .sbatchNotFound: return "sbatch: expected on PATH, found nothing (the scripts are written; submit them on a Slurm login node)"
+        case let .sbatchFailed(script, status, message): return "sbatch \(script): exited with status \(status): \(message)"
+        case let .unexpectedJobID(script, output): return "sbatch --parsable \(script): expected a job id, found '\(output)'"
         }
     }
 }
@@ -172,11 +165,30 @@ public enum SlurmScripts {
         /// The jobs' working directory (`#SBATCH --chdir`), against which dataset names resolve.
         public var workingDirectory: String
 
-        public init(executable: String, suiteFile: String, outDirectory: String, workingDirectory: String) {
-            self.executable = executable
-            self.suiteFile = suiteFile
-            self.outDirectory = outDirectory
-            self.workingDirectory = workingDirectory
+        /// The paths of `mobench slurm FILE --out DIR` run in the current folder by the binary at `executable`:
+        /// relative `suiteFile` and `outDirectory` are made absolute against the current folder (the jobs' folder).
+        public static func resolving(suiteFile: String, outDirectory: String, executable: String) -> Paths {
+            let cwd = FileManager.default.currentDirectoryPath
+            func absolute(_ path: String) -> String {
+                let joined = (path as NSString).isAbsolutePath ? path : (cwd as NSString).appendingPathComponent(path)
+                return (joined as NSString).standardizingPath
+            }
+            return Paths(executable: executable, suiteFile: absolute(suiteFile), outDirectory: absolute(outDirectory),
+                         workingDirectory: cwd)
+        }
+
+        /// The running binary's absolute path (what the jobs run): /proc/self/exe, else the bundle's path, else
+        /// argv[0] made absolute (or looked up on PATH).
+        public static func runningExecutable() -> String {
+            if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), link.hasPrefix("/") {
+                return link
+            }
+            if let path = Bundle.main.executablePath, path.hasPrefix("/") { return path }
+            let argument = CommandLine.arguments[0]
+            if argument.contains("/") {
+                return ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(argument) as NSString).standardizingPath
+            }
+            return SlurmScripts.findOnPath(argument) ?? argument
         }
     }
 

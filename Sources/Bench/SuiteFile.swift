@@ -73,9 +73,7 @@ public struct SuiteFile: Sendable, Equatable {
         guard case .string(let name)? = root["name"], !name.isEmpty else {
             throw SettingError.invalid("\(source): missing \"name\"")
         }
-        guard case .array(let seedValues)? = root["seeds"], !seedValues.isEmpty else {
-            throw SettingError.invalid("\(source): \"seeds\" must be a non-empty list of integers")
-        }
+        let seedValues = try nonEmptyList(root["seeds"], "\(source): \"seeds\" must be a non-empty list of integers")
         var seeds: [UInt64] = []
         for value in seedValues {
             guard case .number(let n) = value, let seed = UInt64(exactly: n) else {
@@ -90,18 +88,14 @@ public struct SuiteFile: Sendable, Equatable {
             description = text
         }
         let settings = try settingsObject(root["settings"], "\(source): settings")
-        guard case .array(let groupValues)? = root["groups"], !groupValues.isEmpty else {
-            throw SettingError.invalid("\(source): \"groups\" must be a non-empty list")
-        }
+        let groupValues = try nonEmptyList(root["groups"], "\(source): \"groups\" must be a non-empty list")
         var groups: [Group] = []
         for (gi, value) in groupValues.enumerated() {
             guard case .object(let g) = value, case .string(let gname)? = g["name"], !gname.isEmpty else {
                 throw SettingError.invalid("\(source): group \(gi) needs a \"name\"")
             }
             try checkKeys(g, ["name", "settings", "methods"], "\(source): group '\(gname)'")
-            guard case .array(let methodValues)? = g["methods"], !methodValues.isEmpty else {
-                throw SettingError.invalid("\(source): group '\(gname)' needs a non-empty \"methods\" list")
-            }
+            let methodValues = try nonEmptyList(g["methods"], "\(source): group '\(gname)' needs a non-empty \"methods\" list")
             var methods: [Method] = []
             for (mi, mv) in methodValues.enumerated() {
                 guard case .object(let m) = mv, case .string(let label)? = m["label"], !label.isEmpty else {
@@ -115,9 +109,7 @@ public struct SuiteFile: Sendable, Equatable {
                         throw SettingError.invalid("\(context): \"grid\" must map settings to lists")
                     }
                     for key in gridObject.keys.sorted() {
-                        guard case .array(let list) = gridObject[key]!, !list.isEmpty else {
-                            throw SettingError.invalid("\(context): grid '\(key)' must be a non-empty list")
-                        }
+                        let list = try nonEmptyList(gridObject[key], "\(context): grid '\(key)' must be a non-empty list")
                         guard RunConfiguration.allKeys.contains(key) else {
                             throw SettingError.invalid("\(context): unknown setting '\(key)' in grid")
                         }
@@ -145,6 +137,12 @@ public struct SuiteFile: Sendable, Equatable {
         }
         return SuiteFile(name: name, description: description, seeds: seeds, settings: settings, groups: groups,
                          fileDigest: fnv1a64Hex(stripped))
+    }
+
+    /// The elements of a non-empty JSON list, or `SettingError.invalid(problem)`.
+    private static func nonEmptyList(_ value: JSONValue?, _ problem: String) throws -> [JSONValue] {
+        guard case .array(let list)? = value, !list.isEmpty else { throw SettingError.invalid(problem) }
+        return list
     }
 
     private static func checkKeys(_ object: [String: JSONValue], _ allowed: Set<String>, _ context: String) throws {

@@ -28,8 +28,7 @@ enum DatasetFiles: Sendable {
     /// A file's bytes; a missing file is reported as `missingFile(role)`.
     func read(_ name: String, role: String) throws(DatasetError) -> ArraySlice<UInt8> {
         switch self {
-        case .folder(let folder):
-            return ArraySlice(try FileIO.read(folder + "/" + name, missing: { .missingFile(path: $0, role: role) }))
+        case .folder(let folder): return ArraySlice(try FileIO.read(folder + "/" + name, missing: { .missingFile(path: $0, role: role) }))
         case .archive(let archive, let directory):
             guard let member = archive.member(named: memberName(name, directory)) else {
                 throw .missingFile(path: displayPath(name), role: role)

@@ -95,22 +95,14 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String {
         let text: String
         switch self {
-        case .fileNotFound(let path):
-            text = "\(path): no such file or folder"
-        case .missingFile(let path, let role):
-            text = "\(path): missing \(role)"
-        case .readFailed(let path, let reason):
-            text = "\(path): cannot read (\(reason))"
-        case .emptyFile(let path):
-            text = "\(path): empty file (expected data, found 0 bytes)"
-        case .corruptGzip(let path, let reason):
-            text = "\(path): corrupt gzip data (\(reason))"
-        case .truncatedGzip(let path, let reason):
-            text = "\(path): truncated gzip data (\(reason))"
-        case .decompressedTooLarge(let path, let limit):
-            text = "\(path): decompressed data exceeds the limit of \(limit) bytes"
-        case .wrongMagic(let path, let expected, let found):
-            text = "\(path): wrong magic number (expected \(expected), found \(found))"
+        case .fileNotFound(let path): text = "\(path): no such file or folder"
+        case .missingFile(let path, let role): text = "\(path): missing \(role)"
+        case .readFailed(let path, let reason): text = "\(path): cannot read (\(reason))"
+        case .emptyFile(let path): text = "\(path): empty file (expected data, found 0 bytes)"
+        case .corruptGzip(let path, let reason): text = "\(path): corrupt gzip data (\(reason))"
+        case .truncatedGzip(let path, let reason): text = "\(path): truncated gzip data (\(reason))"
+        case .decompressedTooLarge(let path, let limit): text = "\(path): decompressed data exceeds the limit of \(limit) bytes"
+        case .wrongMagic(let path, let expected, let found): text = "\(path): wrong magic number (expected \(expected), found \(found))"
         case .lengthMismatch(let path, let expected, let found):
             let relation = found < expected ? "too short" : "too long"
             text = "\(path): header counts disagree with the data length, file \(relation) "
@@ -120,25 +112,19 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "\(labelCount) labels)"
         case .labelOutOfRange(let path, let index, let label, let classes):
             text = "\(path): label outside the classes at sample \(index) (expected 0..<\(classes), found \(label))"
-        case .absurdDimensions(let path, let reason):
-            text = "\(path): absurd dimensions (\(reason))"
+        case .absurdDimensions(let path, let reason): text = "\(path): absurd dimensions (\(reason))"
         case .partialRecord(let path, let size, let recordSize):
             text = "\(path): partial record (size \(size) bytes is not a multiple of the \(recordSize)-byte "
                 + "record; \(size % recordSize) bytes left over)"
-        case .truncatedArchive(let path, let reason):
-            text = "\(path): truncated tar archive (\(reason))"
-        case .corruptArchive(let path, let reason):
-            text = "\(path): corrupt tar archive (\(reason))"
-        case .emptyDataset(let path):
-            text = "\(path): header declares 0 samples (expected at least 1)"
+        case .truncatedArchive(let path, let reason): text = "\(path): truncated tar archive (\(reason))"
+        case .corruptArchive(let path, let reason): text = "\(path): corrupt tar archive (\(reason))"
+        case .emptyDataset(let path): text = "\(path): header declares 0 samples (expected at least 1)"
         case .invalidLabelNames(let path, let expected, let found):
             text = "\(path): wrong number of label names (expected \(expected), found \(found))"
-        case .unrecognizedFormat(let path, let reason):
-            text = "\(path): not a dataset this tool reads (\(reason))"
+        case .unrecognizedFormat(let path, let reason): text = "\(path): not a dataset this tool reads (\(reason))"
         case .ambiguousReference(let path, let candidates):
             text = "\(path): holds several datasets, pass one of them: \(candidates.joined(separator: ", "))"
-        case .unknownDataset(let name, let searched):
-            text = "\(name): unknown dataset name or path (looked in: \(searched.joined(separator: ", ")))"
+        case .unknownDataset(let name, let searched): text = "\(name): unknown dataset name or path (looked in: \(searched.joined(separator: ", ")))"
         }
         return Self.oneLine(text)
     }

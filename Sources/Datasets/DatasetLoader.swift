@@ -224,8 +224,7 @@ public struct DatasetLocation: Sendable, Equatable {
     public func load(split: Split, labelKind: CIFAR100LabelKind = .fine) throws(DatasetError) -> Dataset {
         if !isArchive {
             switch format {
-            case .idx?:
-                return try IDX.load(folder: path, prefix: idxPrefix, split: split, name: name)
+            case .idx?: return try IDX.load(folder: path, prefix: idxPrefix, split: split, name: name)
             case .cifar10?, .cifar100?:
                 return try CIFAR.load(
                     .folder(path), format: format!, split: split, labelKind: labelKind, name: name, source: path)

@@ -137,8 +137,7 @@ public enum Gzip {
                 } catch {
                     helper?.cancel()
                     switch error {
-                    case .outputFull:
-                        return nil
+                    case .outputFull: return nil
                     case .truncated:
                         throw .truncatedGzip(path: file, reason: "compressed data of member \(member + 1) ends early")
                     case .invalid(let reason):
@@ -377,23 +376,23 @@ final class ConcurrentCRC: @unchecked Sendable {
 
     /// The CRC-32 of the first `count` bytes; waits for the helper.
     func finish(count: Int) -> UInt32 {
-        condition.lock()
-        defer { condition.unlock() }
-        available = count
-        closed = true
-        condition.broadcast()
-        while result == nil { condition.wait() }
-        return result!
+        closeAndWait { available = count }
     }
 
     /// Stops the helper and waits until it no longer reads the buffer (which the caller may then free).
     func cancel() {
+        _ = closeAndWait { cancelled = true }
+    }
+
+    /// Under the lock: applies `change`, marks the input closed, wakes the helper and waits for its result.
+    private func closeAndWait(_ change: () -> Void) -> UInt32 {
         condition.lock()
         defer { condition.unlock() }
-        cancelled = true
+        change()
         closed = true
         condition.broadcast()
         while result == nil { condition.wait() }
+        return result!
     }
 
     private func run() {

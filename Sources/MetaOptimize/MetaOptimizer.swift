@@ -391,8 +391,7 @@ public final class MetaOptimizer: Optimizer {
     public func groupName(_ group: Int) -> String {
         precondition(group >= 0 && group < groupCount, "group \(group) out of 0..<\(groupCount)")
         switch configuration.granularity {
-        case .scalar, .blocks, .lastLayerAndOthers, .layerwise:
-            return blocks[group].name
+        case .scalar, .blocks, .lastLayerAndOthers, .layerwise: return blocks[group].name
         case .nodewise, .weightwise:
             let k = blocks.lastIndex { $0.groups.lowerBound <= group }!
             return "\(blocks[k].name)[\(group - blocks[k].groups.lowerBound)]"

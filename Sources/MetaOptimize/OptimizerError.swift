@@ -19,17 +19,14 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable, Sendable 
         switch self {
         case let .unknownName(field, found, expected):
             return "optimizer configuration: field '\(field)': expected one of \(expected.joined(separator: ", ")), found '\(found)'"
-        case let .invalidValue(field, expected, found):
-            return "optimizer configuration: field '\(field)': expected \(expected), found \(found)"
+        case let .invalidValue(field, expected, found): return "optimizer configuration: field '\(field)': expected \(expected), found \(found)"
         case let .blocksDoNotSumToTensorCount(blocks, sum, tensorCount):
             let list = blocks.map(String.init).joined(separator: ",")
             return "optimizer configuration: field 'granularity': expected block sizes summing to the model's \(tensorCount) parameter tensors, found blocks:\(list) summing to \(sum)"
         case let .invalidTensor(index, name, expected, found):
             return "optimizer tensors: tensor \(index) '\(name)': expected \(expected), found \(found)"
-        case let .incompatible(field, expected, found):
-            return "optimizer configuration: field '\(field)': expected \(expected), found \(found)"
-        case let .stateMismatch(field, expected, found):
-            return "optimizer state: field '\(field)': expected \(expected), found \(found)"
+        case let .incompatible(field, expected, found): return "optimizer configuration: field '\(field)': expected \(expected), found \(found)"
+        case let .stateMismatch(field, expected, found): return "optimizer state: field '\(field)': expected \(expected), found \(found)"
         }
     }
 }

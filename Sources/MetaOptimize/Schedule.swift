@@ -80,8 +80,7 @@ public enum Schedule: TextCodable, Sendable, Equatable, Hashable {
         let s = Double(max(step, 0))
         let t = Double(totalSteps)
         switch self {
-        case .constant:
-            return 1
+        case .constant: return 1
         case .linear:
             guard totalSteps > 0 else { return 1 }
             return max(0, 1 - s / t)

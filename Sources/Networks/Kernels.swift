@@ -528,17 +528,8 @@ enum Kernels {
         _ input: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, paddedChannels cp: Int,
         output: UnsafeMutablePointer<Float>
     ) {
-        let rowStride = (w + 2) * cp
-        for ci in 0..<c {
-            let plane = input + ci * h * w
-            for y in 0..<h {
-                let source = plane + y * w
-                var target = output + (y + 1) * rowStride + cp + ci
-                for x in 0..<w {
-                    target[0] = source[x]
-                    target += cp
-                }
-            }
+        forEachPaddedHWCRow(channels: c, height: h, width: w, paddedChannels: cp) { chw, padded in
+            for x in 0..<w { output[padded + x * cp] = input[chw + x] }
         }
     }
 
@@ -547,17 +538,20 @@ enum Kernels {
         _ input: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, paddedChannels cp: Int,
         output: UnsafeMutablePointer<Float>
     ) {
+        forEachPaddedHWCRow(channels: c, height: h, width: w, paddedChannels: cp) { chw, padded in
+            for x in 0..<w { output[chw + x] = input[padded + x * cp] }
+        }
+    }
+
+    /// Calls `row(chw, padded)` for every (channel, image row): the offset of the row's first pixel in the CHW
+    /// layout and in the zero-padded HWC layout (whose pixels are `cp` floats apart).
+    @inline(__always)
+    private static func forEachPaddedHWCRow(
+        channels c: Int, height h: Int, width w: Int, paddedChannels cp: Int, _ row: (Int, Int) -> Void
+    ) {
         let rowStride = (w + 2) * cp
         for ci in 0..<c {
-            let plane = output + ci * h * w
-            for y in 0..<h {
-                var source = input + (y + 1) * rowStride + cp + ci
-                let target = plane + y * w
-                for x in 0..<w {
-                    target[x] = source[0]
-                    source += cp
-                }
-            }
+            for y in 0..<h { row(ci * h * w + y * w, (y + 1) * rowStride + cp + ci) }
         }
     }
 
@@ -687,6 +681,27 @@ enum Kernels {
 
     // MARK: - ReLU followed by 2×2 max-pooling (stride 2)
 
+
+    /// ReLU of the maximum of four 2×2-window taps per lane (top-left, top-right, bottom-left, bottom-right) and the
+    /// flat index of the winning tap: `base` for top-left, +1, +rowStep, +rowStep+1 (the first maximum wins ties).
+    @inline(__always)
+    static func maxPoolWindows<Values: SIMD, Indices: SIMD>(
+        _ a0: Values, _ a1: Values, _ a2: Values, _ a3: Values, base: Indices, rowStep: Int32
+    ) -> (Values, Indices)
+    where Values.Scalar == Float, Indices.Scalar == Int32, Values.MaskStorage == Indices.MaskStorage {
+        var value = a0
+        var index = base
+        @inline(__always) func take(_ tap: Values, at offset: Int32) {
+            let mask = tap .> value
+            value.replace(with: tap, where: mask)
+            index.replace(with: base &+ Indices(repeating: offset), where: mask)
+        }
+        take(a1, at: 1)
+        take(a2, at: rowStep)
+        take(a3, at: rowStep + 1)
+        value.replace(with: Values(), where: value .<= Values())
+        return (value, index)
+    }
     /// `pooled[c, py, px] = max(0, max of raw[c, 2py..2py+1, 2px..2px+1])`; `argmax` stores the position
     /// y·(W+2) + x of the first maximal raw value (window scanned row by row, as PyTorch), i.e. the top-left tap of
     /// that pixel's 3×3 window in a zero-bordered (W+2)-wide plane (see `convBackwardSparse`). `raw` planes have
@@ -698,8 +713,6 @@ enum Kernels {
         let ph = h / 2, pw = w / 2
         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         let lane4 = SIMD4<Int32>(0, 2, 4, 6)
-        let zero = SIMD8<Float>()
-        let zero4 = SIMD4<Float>()
         let w32 = Int32(w)
         for ci in 0..<c {
             let plane = raw + ci * rawStride
@@ -718,18 +731,7 @@ enum Kernels {
                         let r1 = UnsafeRawPointer(row1 + 2 * start).loadUnaligned(as: SIMD16<Float>.self)
                         let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
                         let base = lane &+ (rowBase &+ Int32(2 * start))
-                        var value = a0
-                        var index = base
-                        var mask = a1 .> value
-                        value.replace(with: a1, where: mask)
-                        index.replace(with: base &+ 1, where: mask)
-                        mask = a2 .> value
-                        value.replace(with: a2, where: mask)
-                        index.replace(with: base &+ (w32 + 2), where: mask)
-                        mask = a3 .> value
-                        value.replace(with: a3, where: mask)
-                        index.replace(with: base &+ (w32 + 3), where: mask)
-                        value.replace(with: zero, where: value .<= zero)
+                        let (value, index) = maxPoolWindows(a0, a1, a2, a3, base: base, rowStep: w32 + 2)
                         store8(value, out + py * pw + start)
                         UnsafeMutableRawPointer(arg + py * pw + start).storeBytes(of: index, as: SIMD8<Int32>.self)
                         if start == pw - 8 { break }
@@ -743,18 +745,7 @@ enum Kernels {
                         let r0 = load8(row0 + 2 * start), r1 = load8(row1 + 2 * start)
                         let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
                         let base = lane4 &+ (rowBase &+ Int32(2 * start))
-                        var value = a0
-                        var index = base
-                        var mask = a1 .> value
-                        value.replace(with: a1, where: mask)
-                        index.replace(with: base &+ 1, where: mask)
-                        mask = a2 .> value
-                        value.replace(with: a2, where: mask)
-                        index.replace(with: base &+ (w32 + 2), where: mask)
-                        mask = a3 .> value
-                        value.replace(with: a3, where: mask)
-                        index.replace(with: base &+ (w32 + 3), where: mask)
-                        value.replace(with: zero4, where: value .<= zero4)
+                        let (value, index) = maxPoolWindows(a0, a1, a2, a3, base: base, rowStep: w32 + 2)
                         UnsafeMutableRawPointer(out + py * pw + start).storeBytes(of: value, as: SIMD4<Float>.self)
                         UnsafeMutableRawPointer(arg + py * pw + start).storeBytes(of: index, as: SIMD4<Int32>.self)
                         if start == pw - 4 { break }

@@ -131,22 +131,16 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable, Sendable {
 
     private var rawDescription: String {
         switch self {
-        case .invalidSpec(let text, let reason):
-            return "model '\(text)': \(reason)"
-        case .invalidInputShape(let shape):
-            return "input shape \(shape): expected positive channels, height and width"
+        case .invalidSpec(let text, let reason): return "model '\(text)': \(reason)"
+        case .invalidInputShape(let shape): return "input shape \(shape): expected positive channels, height and width"
         case .inputNotDivisibleBy4(let shape):
             return "input shape \(shape): simple-cnn needs height and width divisible by 4, found \(shape.height)×\(shape.width)"
-        case .invalidClassCount(let count):
-            return "classes: expected at least 2, found \(count)"
-        case .invalidMaxBatchSize(let size):
-            return "maxBatchSize: expected at least 1, found \(size)"
+        case .invalidClassCount(let count): return "classes: expected at least 2, found \(count)"
+        case .invalidMaxBatchSize(let size): return "maxBatchSize: expected at least 1, found \(size)"
         case .hessianVectorProductUnsupported(let spec):
             return "Hessian-vector products are implemented for 'linear' and 'mlp:…' only, found '\(spec)'"
-        case .diagonalHessianUnsupported(let spec):
-            return "computeDiagonalHessian: only available for the linear model, found '\(spec)'"
-        case .weightsMismatch(let file, let problem):
-            return "\(file): \(problem)"
+        case .diagonalHessianUnsupported(let spec): return "computeDiagonalHessian: only available for the linear model, found '\(spec)'"
+        case .weightsMismatch(let file, let problem): return "\(file): \(problem)"
         }
     }
 }

@@ -37,23 +37,16 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
         switch self {
         case .cannotRead(let path, let reason): return "\(path): cannot read: \(reason)"
         case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"
-        case .truncated(let path, let size):
-            return "\(path): not a safetensors file: expected at least 8 bytes (header length), found \(size)"
+        case .truncated(let path, let size): return "\(path): not a safetensors file: expected at least 8 bytes (header length), found \(size)"
         case .headerLength(let path, let declared, let fileSize):
             return "\(path): header length \(declared) is impossible for a file of \(fileSize) bytes (limit 100000000)"
         case .headerNotUTF8(let path): return "\(path): header is not valid UTF-8"
-        case .malformedHeader(let path, let offset, let problem):
-            return "\(path): header JSON invalid at byte \(offset): \(problem)"
-        case .malformedEntry(let path, let name, let problem):
-            return "\(path): header entry '\(name)': \(problem)"
-        case .unsupportedDType(let path, let name, let dtype):
-            return "\(path): tensor '\(name)' has dtype \(dtype); only F32 is supported"
-        case .badOffsets(let path, let name, let problem):
-            return "\(path): tensor '\(name)': \(problem)"
-        case .dataLength(let path, let expected, let found):
-            return "\(path): tensors cover \(expected) bytes of data but the file holds \(found)"
-        case .invalidTensor(let path, let name, let problem):
-            return "\(path): tensor '\(name)': \(problem)"
+        case .malformedHeader(let path, let offset, let problem): return "\(path): header JSON invalid at byte \(offset): \(problem)"
+        case .malformedEntry(let path, let name, let problem): return "\(path): header entry '\(name)': \(problem)"
+        case .unsupportedDType(let path, let name, let dtype): return "\(path): tensor '\(name)' has dtype \(dtype); only F32 is supported"
+        case .badOffsets(let path, let name, let problem): return "\(path): tensor '\(name)': \(problem)"
+        case .dataLength(let path, let expected, let found): return "\(path): tensors cover \(expected) bytes of data but the file holds \(found)"
+        case .invalidTensor(let path, let name, let problem): return "\(path): tensor '\(name)': \(problem)"
         }
     }
 }
@@ -451,63 +444,58 @@ struct JSONParser {
     }
 
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
-        try enter()
-        defer { depth -= 1 }
-        position += 1
         var members: [(key: String, value: JSONValue)] = []
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let key = try parseString()
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
-            position += 1
-            skipWhitespace()
-            let value = try parseValue()
-            members.append((key, value))
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("unterminated object") }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-                continue
+        try parseSequence(closing: "}", name: "object") { (parser: inout JSONParser) throws(JSONSyntaxError) in
+            guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\"") else {
+                throw parser.fail("expected a string key")
             }
-            if bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return .object(members)
+            let key = try parser.parseString()
+            parser.skipWhitespace()
+            guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: ":") else {
+                throw parser.fail("expected ':' after key")
             }
-            throw fail("expected ',' or '}' in object")
+            parser.position += 1
+            parser.skipWhitespace()
+            members.append((key, try parser.parseValue()))
         }
+        return .object(members)
     }
 
     private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+        var elements: [JSONValue] = []
+        try parseSequence(closing: "]", name: "array") { (parser: inout JSONParser) throws(JSONSyntaxError) in
+            elements.append(try parser.parseValue())
+        }
+        return .array(elements)
+    }
+
+    /// Parses `open element (, element)* close` (or an empty sequence) from the opening bracket on, one nesting level
+    /// deeper; `element` parses one element starting at a non-blank byte.
+    private mutating func parseSequence(
+        closing: Unicode.Scalar, name: String, element: (inout JSONParser) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
         try enter()
         defer { depth -= 1 }
         position += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+        if position < bytes.count, bytes[position] == UInt8(ascii: closing) {
             position += 1
-            return .array(elements)
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue())
+            try element(&self)
             skipWhitespace()
-            guard position < bytes.count else { throw fail("unterminated array") }
+            guard position < bytes.count else { throw fail("unterminated \(name)") }
             if bytes[position] == UInt8(ascii: ",") {
                 position += 1
                 continue
             }
-            if bytes[position] == UInt8(ascii: "]") {
+            if bytes[position] == UInt8(ascii: closing) {
                 position += 1
-                return .array(elements)
+                return
             }
-            throw fail("expected ',' or ']' in array")
+            throw fail("expected ',' or '\(closing)' in \(name)")
         }
     }
 

@@ -135,13 +135,11 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         let tolerances = "k = \(NumberFormatting.compact(options.k)), "
             + "relative floor \(percent(options.relativeFloor)), throughput tolerance \(percent(options.throughputTolerance))"
         switch status {
-        case .incomparable:
-            return "INCOMPARABLE: " + incomparableReasons.joined(separator: "; ")
+        case .incomparable: return "INCOMPARABLE: " + incomparableReasons.joined(separator: "; ")
         case .regression:
             return "REGRESSION: \(regressions.count) of \(rows.count) checks regressed, \(improvements.count) improved "
                 + "(\(tolerances))"
-        case .ok:
-            return "OK: nothing regressed; \(improvements.count) of \(rows.count) checks improved (\(tolerances))"
+        case .ok: return "OK: nothing regressed; \(improvements.count) of \(rows.count) checks improved (\(tolerances))"
         }
     }
 
@@ -302,8 +300,7 @@ public enum Comparison {
         var row = ComparisonRow(configurationID: id, metric: metric, baseline: baseline, current: current,
                                 change: nil, threshold: nil, verdict: .ok)
         switch (baseline, current) {
-        case (nil, nil):
-            return row
+        case (nil, nil): return row
         case (.some, nil):
             row.verdict = .regressed
             return row

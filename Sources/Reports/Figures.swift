@@ -193,7 +193,7 @@ public enum Figures {
         let count = (planned - 1) / c.taskLength
         guard count > 0, count <= 200 else { return [] }
         return (1...count).map {
-            ReferenceLine(.vertical, at: Double($0 * c.taskLength), style: .dotted, color: .css("#b0b0b0"))
+            ReferenceLine(orientation: .vertical, value: Double($0 * c.taskLength), style: .dotted, color: .css("#b0b0b0"))
         }
     }
 
@@ -305,7 +305,7 @@ public enum Figures {
         var lines: [ReferenceLine] = []
         for grid in summary.grids(inGroup: group) {
             guard let id = grid.bestConfigurationID, let alpha = grid.bestAlpha0 else { continue }
-            lines.append(ReferenceLine(.horizontal, at: alpha,
+            lines.append(ReferenceLine(orientation: .horizontal, value: alpha,
                                        label: "\(grid.label): best α = \(NumberFormatting.powerOfTen(alpha))",
                                        style: .dashed, color: colors[id] ?? .gray, lineWidth: 1.5, inLegend: true))
         }
@@ -418,7 +418,7 @@ public enum Figures {
                 notes.append("\(c.label) above the cap: \(NumberFormatting.compact(loss.mean)) (line on the top edge)")
                 anyAbove = true
             }
-            lines.append(ReferenceLine(.horizontal, at: min(loss.mean, cap), label: legendLabel(c, summary: summary),
+            lines.append(ReferenceLine(orientation: .horizontal, value: min(loss.mean, cap), label: legendLabel(c, summary: summary),
                                        style: styles[i % styles.count], color: color, lineWidth: 1.8,
                                        inLegend: true))
             if loss.standardError > 0 {

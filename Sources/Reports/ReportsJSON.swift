@@ -16,14 +16,10 @@ public enum ReportsError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .io(file, operation, reason):
-            return "\(file): cannot \(operation): \(reason)"
-        case let .invalidJSON(file, expected, reason):
-            return "\(file): expected \(expected), found invalid JSON (\(reason))"
-        case let .schemaMismatch(file, expected, found):
-            return "\(file): field \"schema\": expected \"\(expected)\", found \"\(found)\""
-        case let .csvHeader(file, expected, found):
-            return "\(file): line 1 (header): expected \"\(expected)\", found \"\(found)\""
+        case let .io(file, operation, reason): return "\(file): cannot \(operation): \(reason)"
+        case let .invalidJSON(file, expected, reason): return "\(file): expected \(expected), found invalid JSON (\(reason))"
+        case let .schemaMismatch(file, expected, found): return "\(file): field \"schema\": expected \"\(expected)\", found \"\(found)\""
+        case let .csvHeader(file, expected, found): return "\(file): line 1 (header): expected \"\(expected)\", found \"\(found)\""
         case let .csvRow(file, line, field, expected, found):
             return "\(file): line \(line), field \"\(field)\": expected \(expected), found \"\(found)\""
         }
@@ -101,14 +97,10 @@ public enum ReportsJSON {
                 .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
         }
         switch error {
-        case let .keyNotFound(key, context):
-            return "missing key \"\(key.stringValue)\" at \(path(context.codingPath))"
-        case let .typeMismatch(type, context):
-            return "type mismatch at \(path(context.codingPath)): expected \(type)"
-        case let .valueNotFound(type, context):
-            return "null at \(path(context.codingPath)): expected \(type)"
-        case let .dataCorrupted(context):
-            return "corrupted data at \(path(context.codingPath)): \(context.debugDescription)"
+        case let .keyNotFound(key, context): return "missing key \"\(key.stringValue)\" at \(path(context.codingPath))"
+        case let .typeMismatch(type, context): return "type mismatch at \(path(context.codingPath)): expected \(type)"
+        case let .valueNotFound(type, context): return "null at \(path(context.codingPath)): expected \(type)"
+        case let .dataCorrupted(context): return "corrupted data at \(path(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
         }

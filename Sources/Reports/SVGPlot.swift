@@ -100,24 +100,12 @@ public struct ReferenceLine: Sendable, Equatable {
     /// The y (horizontal) or x (vertical) value, data units.
     public var value: Double
     /// Legend text (when `inLegend`).
-    public var label: String
-    public var style: LineStyle
-    public var color: PlotColor
-    public var lineWidth: Double
-    public var opacity: Double
-    public var inLegend: Bool
-
-    public init(_ orientation: Orientation, at value: Double, label: String = "", style: LineStyle = .dashed,
-                color: PlotColor = .gray, lineWidth: Double = 1, opacity: Double = 1, inLegend: Bool = false) {
-        self.orientation = orientation
-        self.value = value
-        self.label = label
-        self.style = style
-        self.color = color
-        self.lineWidth = lineWidth
-        self.opacity = opacity
-        self.inLegend = inLegend
-    }
+    public var label: String = ""
+    public var style: LineStyle = .dashed
+    public var color: PlotColor = .gray
+    public var lineWidth: Double = 1
+    public var opacity: Double = 1
+    public var inLegend: Bool = false
 }
 
 /// A small SVG plotting layer: line series with optional ±bands, error bars and markers, linear or log10 axes with
@@ -227,16 +215,20 @@ public struct SVGPlot: Sendable, Equatable {
         svg += "<text class=\"title\" x=\"\(Self.num(plotLeft + plotWidth / 2))\" y=\"26\" text-anchor=\"middle\" "
             + "font-size=\"16\" font-weight=\"bold\">\(Self.escape(title))</text>\n"
 
-        // Grid lines and ticks.
+        // Grid lines and ticks: segments across the plot at data values x (vertical) or y (horizontal).
+        func segment(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> String {
+            "<line x1=\"\(Self.num(x1))\" y1=\"\(Self.num(y1))\" x2=\"\(Self.num(x2))\" y2=\"\(Self.num(y2))\"/>\n"
+        }
+        func verticals(at values: [Double], from y1: Double, to y2: Double) {
+            for value in values { if let x = px(value) { svg += segment(x, y1, x, y2) } }
+        }
+        func horizontals(at values: [Double], from x1: Double, to x2: Double) {
+            for value in values { if let y = py(value) { svg += segment(x1, y, x2, y) } }
+        }
+        let bottom = plotTop + plotHeight
         svg += "<g class=\"grid\" stroke=\"#e6e6e6\" stroke-width=\"1\">\n"
-        for t in xScale.ticks { if let x = px(t.value) {
-            svg += "<line x1=\"\(Self.num(x))\" y1=\"\(Self.num(plotTop))\" x2=\"\(Self.num(x))\" "
-                + "y2=\"\(Self.num(plotTop + plotHeight))\"/>\n"
-        } }
-        for t in yScale.ticks { if let y = py(t.value) {
-            svg += "<line x1=\"\(Self.num(plotLeft))\" y1=\"\(Self.num(y))\" x2=\"\(Self.num(plotLeft + plotWidth))\" "
-                + "y2=\"\(Self.num(y))\"/>\n"
-        } }
+        verticals(at: xScale.ticks.map(\.value), from: plotTop, to: bottom)
+        horizontals(at: yScale.ticks.map(\.value), from: plotLeft, to: plotLeft + plotWidth)
         svg += "</g>\n"
 
         // Axes box.
@@ -244,22 +236,10 @@ public struct SVGPlot: Sendable, Equatable {
             + "width=\"\(Self.num(plotWidth))\" height=\"\(Self.num(plotHeight))\" fill=\"none\" stroke=\"#333\" "
             + "stroke-width=\"1\"/>\n"
         svg += "<g class=\"ticks\" stroke=\"#333\" stroke-width=\"1\">\n"
-        for t in xScale.minorTicks { if let x = px(t) {
-            svg += "<line x1=\"\(Self.num(x))\" y1=\"\(Self.num(plotTop + plotHeight))\" x2=\"\(Self.num(x))\" "
-                + "y2=\"\(Self.num(plotTop + plotHeight + 3))\"/>\n"
-        } }
-        for t in yScale.minorTicks { if let y = py(t) {
-            svg += "<line x1=\"\(Self.num(plotLeft - 3))\" y1=\"\(Self.num(y))\" x2=\"\(Self.num(plotLeft))\" "
-                + "y2=\"\(Self.num(y))\"/>\n"
-        } }
-        for t in xScale.ticks { if let x = px(t.value) {
-            svg += "<line x1=\"\(Self.num(x))\" y1=\"\(Self.num(plotTop + plotHeight))\" x2=\"\(Self.num(x))\" "
-                + "y2=\"\(Self.num(plotTop + plotHeight + 6))\"/>\n"
-        } }
-        for t in yScale.ticks { if let y = py(t.value) {
-            svg += "<line x1=\"\(Self.num(plotLeft - 6))\" y1=\"\(Self.num(y))\" x2=\"\(Self.num(plotLeft))\" "
-                + "y2=\"\(Self.num(y))\"/>\n"
-        } }
+        verticals(at: xScale.minorTicks, from: bottom, to: bottom + 3)
+        horizontals(at: yScale.minorTicks, from: plotLeft - 3, to: plotLeft)
+        verticals(at: xScale.ticks.map(\.value), from: bottom, to: bottom + 6)
+        horizontals(at: yScale.ticks.map(\.value), from: plotLeft - 6, to: plotLeft)
         svg += "</g>\n<g class=\"tick-labels\" font-size=\"11\" fill=\"#222\">\n"
         for t in xScale.ticks where !t.label.isEmpty { if let x = px(t.value) {
             svg += "<text class=\"x-tick\" x=\"\(Self.num(x))\" y=\"\(Self.num(plotTop + plotHeight + 19))\" "
@@ -478,8 +458,7 @@ public struct SVGPlot: Sendable, Equatable {
         let r = max(size, 1)
         let common = "class=\"marker\" fill=\"\(fill)\" stroke=\"\(c)\" stroke-width=\"1.5\"\(op)"
         switch shape {
-        case .circle:
-            return "<circle \(common) cx=\"\(Self.num(x))\" cy=\"\(Self.num(y))\" r=\"\(Self.num(r))\"/>\n"
+        case .circle: return "<circle \(common) cx=\"\(Self.num(x))\" cy=\"\(Self.num(y))\" r=\"\(Self.num(r))\"/>\n"
         case .square:
             return "<rect \(common) x=\"\(Self.num(x - r))\" y=\"\(Self.num(y - r))\" width=\"\(Self.num(2 * r))\" "
                 + "height=\"\(Self.num(2 * r))\"/>\n"

@@ -166,13 +166,11 @@ public final class TaskStream {
     /// The label presented in `task` for a dataset label, or nil when the class is not part of the task.
     public func presentedLabel(original: Int, task: Int) -> Int? {
         switch spec.kind {
-        case .iid, .inputPermuted:
-            return original
+        case .iid, .inputPermuted: return original
         case .labelPermuted:
             ensureLabelMap(task: task)
             return labelMap[original]
-        case .classIncremental:
-            return groupOfClass[original] == task % groupCount ? presentedLabelInGroup[original] : nil
+        case .classIncremental: return groupOfClass[original] == task % groupCount ? presentedLabelInGroup[original] : nil
         }
     }
 

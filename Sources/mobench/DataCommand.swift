@@ -10,17 +10,13 @@ struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Say what was read from a dataset (format, counts, class counts, CRC-32 of pixels and labels).")
 
-        @Argument(help: "Folder, archive (.tar.gz), parent folder of either, or dataset name (e.g. fashion-mnist).")
-        var path: String
+        @Argument(help: "Folder, archive (.tar.gz), parent folder of either, or dataset name (e.g. fashion-mnist).") var path: String
 
-        @Option(help: "train or test.")
-        var split: String = "train"
+        @Option(help: "train or test.") var split: String = "train"
 
-        @Option(help: "CIFAR-100 labels: fine or coarse.")
-        var labels: String = "fine"
+        @Option(help: "CIFAR-100 labels: fine or coarse.") var labels: String = "fine"
 
-        @Flag(help: "Print one JSON object.")
-        var json = false
+        @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
             guard let split = Split(rawValue: split) else {

@@ -12,10 +12,8 @@ struct ExportCommand: ParsableCommand {
             abstract: "Write TensorBoard event files: one run per (configuration, seed), scalars from curve.csv and result.json.",
             discussion: "View with: tensorboard --logdir TBDIR")
 
-        @Argument(help: "A suite output folder (with runs.json).")
-        var directory: String
-        @Option(help: "Output folder for the event files.")
-        var out: String
+        @Argument(help: "A suite output folder (with runs.json).") var directory: String
+        @Option(help: "Output folder for the event files.") var out: String
 
         func run() throws {
             let count = try classify { try TensorBoardExport.export(suiteDirectory: directory, to: out) }

@@ -14,17 +14,13 @@ struct MergeCommand: ParsableCommand {
         (or another suite digest), and missing runs (listed; exit 1).
         """)
 
-    @Argument(help: "Shard output folders.")
-    var directories: [String]
-    @Option(help: "Output folder (default: the single input folder; required with several).")
-    var out: String?
-    @Option(help: "The suite file the shards ran.")
-    var suite: String
+    @Argument(help: "Shard output folders.") var directories: [String]
+    @Option(help: "Output folder (default: the single input folder; required with several).") var out: String?
+    @Option(help: "The suite file the shards ran.") var suite: String
     @Option(name: .customLong("set"), parsing: .singleValue,
             help: "The --set KEY=VALUE overrides the shards ran with, in the same order (repeatable).")
     var overrides: [String] = []
-    @Option(help: "Overlay the paper's curves from this CSV (data/reference/paper-continual-cifar100.csv).")
-    var paperReference: String?
+    @Option(help: "Overlay the paper's curves from this CSV (data/reference/paper-continual-cifar100.csv).") var paperReference: String?
 
     func run() throws {
         guard !directories.isEmpty else { throw Failure(message: "merge needs at least one shard output folder", status: 2) }

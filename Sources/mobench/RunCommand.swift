@@ -23,28 +23,19 @@ struct RunCommand: ParsableCommand {
             """ + RunConfiguration.table.helpText())
     }
 
-    @Option(help: "JSON file with settings (or a result.json to reproduce).")
-    var config: String?
-    @Flag(help: "Print the fully resolved configuration as JSON and exit.")
-    var printConfig = false
+    @Option(help: "JSON file with settings (or a result.json to reproduce).") var config: String?
+    @Flag(help: "Print the fully resolved configuration as JSON and exit.") var printConfig = false
 
     @Argument(parsing: .allUnrecognized, help: .init("Run settings: --SETTING VALUE (listed below).", valueName: "settings"))
     var settings: [String] = []
 
-    @Option(help: "Write result.json and curve.csv (and checkpoints) to this folder.")
-    var out: String?
-    @Option(help: "Write a per-step CSV trace to this file.")
-    var trace: String?
-    @Option(name: .customLong("init"), help: "Initial weights (safetensors) instead of the seeded initialisation.")
-    var initPath: String?
-    @Option(help: "Save the final weights (safetensors).")
-    var save: String?
-    @Option(help: "Checkpoint every N steps into --out (atomic).")
-    var checkpointEvery: Int?
-    @Flag(help: "Continue from the checkpoint in --out.")
-    var resume = false
-    @Option(help: "auto, bar, log, none (default: auto = bar on a terminal, none otherwise).")
-    var progress: String = "auto"
+    @Option(help: "Write result.json and curve.csv (and checkpoints) to this folder.") var out: String?
+    @Option(help: "Write a per-step CSV trace to this file.") var trace: String?
+    @Option(name: .customLong("init"), help: "Initial weights (safetensors) instead of the seeded initialisation.") var initPath: String?
+    @Option(help: "Save the final weights (safetensors).") var save: String?
+    @Option(help: "Checkpoint every N steps into --out (atomic).") var checkpointEvery: Int?
+    @Flag(help: "Continue from the checkpoint in --out.") var resume = false
+    @Option(help: "auto, bar, log, none (default: auto = bar on a terminal, none otherwise).") var progress: String = "auto"
 
     func resolvedConfiguration() throws -> RunConfiguration {
         var c = RunConfiguration()

@@ -7,8 +7,7 @@ struct SettingsCommand: ParsableCommand {
         commandName: "settings",
         abstract: "List every run setting: flag, JSON key, default and meaning.")
 
-    @Flag(help: "Print README's Markdown table instead of the --help text.")
-    var markdown = false
+    @Flag(help: "Print README's Markdown table instead of the --help text.") var markdown = false
 
     func run() throws {
         print(markdown ? RunConfiguration.table.markdownTable() : RunConfiguration.table.helpText())

@@ -14,43 +14,22 @@ struct SlurmCommand: ParsableCommand {
         A failed or pre-empted task re-runs only its missing runs when resubmitted: DIR/slurm/submit.sh I.
         """)
 
-    @Argument(help: "Suite file (JSON with // comments).")
-    var file: String
-    @Option(help: "Suite output folder, shared by every shard (runs/, summary.json, …, slurm/).")
-    var out: String
-    @Option(help: "Array tasks, one per shard (default: one per run, at most 16).")
-    var shards: Int?
-    @Option(help: "Slurm partition (default: the cluster's default).")
-    var partition: String?
-    @Option(help: "Time limit per array task and for the merge job, HH:MM:SS or D-HH:MM:SS.")
-    var time: String?
-    @Option(help: "CPUs per array task; the shard runs this many runs in parallel.")
-    var cpusPerTask: Int = 1
-    @Option(help: "Memory per task, e.g. 4G (Slurm's --mem).")
-    var mem: String?
-    @Option(help: "Slurm account to charge.")
-    var account: String?
-    @Option(help: "Checkpoint long runs every N steps, so a pre-empted task resumes them mid-way.")
-    var checkpointEvery: Int?
-    @Option(name: .customLong("set"), parsing: .singleValue,
-            help: "Override a setting for every run, KEY=VALUE (repeatable); passed to every shard and the merge.")
-    var overrides: [String] = []
-    @Flag(help: "Submit with sbatch: the array, then the merge job with --dependency=afterok on it; prints both job ids.")
-    var submit = false
+    @OptionGroup var suite: SuiteOptions
+    @Option(help: "Array tasks, one per shard (default: one per run, at most 16).") var shards: Int?
+    @Option(help: "Slurm partition (default: the cluster's default).") var partition: String?
+    @Option(help: "Time limit per array task and for the merge job, HH:MM:SS or D-HH:MM:SS.") var time: String?
+    @Option(help: "CPUs per array task; the shard runs this many runs in parallel.") var cpusPerTask: Int = 1
+    @Option(help: "Memory per task, e.g. 4G (Slurm's --mem).") var mem: String?
+    @Option(help: "Slurm account to charge.") var account: String?
+    @Flag(help: "Submit with sbatch: the array, then the merge job with --dependency=afterok on it; prints both job ids.") var submit = false
 
     func run() throws {
-        let cwd = FileManager.default.currentDirectoryPath
-        func absolute(_ path: String) -> String {
-            let joined = (path as NSString).isAbsolutePath ? path : (cwd as NSString).appendingPathComponent(path)
-            return (joined as NSString).standardizingPath
-        }
-        let suiteFile = absolute(file)
-        let plan = try classify { try SuiteLoading.plan(suiteFile, overrides: overrides) }
+        let paths = SlurmScripts.Paths.resolving(suiteFile: suite.file, outDirectory: suite.out,
+                                                 executable: SlurmScripts.Paths.runningExecutable())
+        let plan = try classify { try SuiteLoading.plan(paths.suiteFile, overrides: suite.overrides) }
         let options = SlurmOptions(shards: shards ?? SlurmOptions.defaultShards(runCount: plan.runs.count),
                                    partition: partition, time: time, cpusPerTask: cpusPerTask, memory: mem,
-                                   account: account, checkpointEvery: checkpointEvery)
-        let paths = SlurmScripts.Paths(executable: Self.executablePath(), suiteFile: suiteFile,
-                                       outDirectory: absolute(out), workingDirectory: cwd)
+                                   account: account, checkpointEvery: suite.checkpointEvery)
         let files: SlurmJobFiles
         do { files = try SlurmScripts.generate(plan, paths: paths, options: options) } catch let error as SlurmError {
             throw Failure(message: error.description, status: 2)
@@ -66,18 +45,5 @@ struct SlurmCommand: ParsableCommand {
         print("array job: \(ids.arrayJob)")
         print("merge job: \(ids.mergeJob)")
         print("logs: \(files.logsDirectory)/shard-<I>.out and merge.out; summary: \((paths.outDirectory as NSString).appendingPathComponent("summary.md")) once the merge job has run")
-    }
-
-    /// The running binary's absolute path (what the jobs run).
-    static func executablePath() -> String {
-        if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), link.hasPrefix("/") {
-            return link
-        }
-        if let path = Bundle.main.executablePath, path.hasPrefix("/") { return path }
-        let argument = CommandLine.arguments[0]
-        if argument.contains("/") {
-            return ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(argument) as NSString).standardizingPath
-        }
-        return SlurmScripts.findOnPath(argument) ?? argument
     }
 }

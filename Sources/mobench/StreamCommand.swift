@@ -14,14 +14,11 @@ struct StreamCommand: ParsableCommand {
 
         @OptionGroup var streamOptions: StreamOptions
 
-        @Option(help: "Number of steps to print.")
-        var steps: Int = 20
+        @Option(help: "Number of steps to print.") var steps: Int = 20
 
-        @Option(help: "First step to print (0-based stream position).")
-        var start: Int = 0
+        @Option(help: "First step to print (0-based stream position).") var start: Int = 0
 
-        @Flag(help: "CSV instead of aligned columns.")
-        var csv = false
+        @Flag(help: "CSV instead of aligned columns.") var csv = false
 
         func run() throws {
             guard steps >= 0, start >= 0 else {

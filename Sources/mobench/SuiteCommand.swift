@@ -12,30 +12,16 @@ struct SuiteCommand: ParsableCommand {
         stopped. Each run is single-threaded; results are identical whatever --jobs is.
         """)
 
-    @Argument(help: "Suite file (JSON with // comments), e.g. Benchmarks/suites/default.json.")
-    var file: String
-    @Option(help: "Output folder (runs/, summary.json, summary.md, figures/).")
-    var out: String
-    @Option(help: "Parallel runs (default: one per core).")
-    var jobs: Int?
-    @Option(help: "Only configurations whose id matches (substring, or glob with * and ?).")
-    var only: String?
-    @Option(help: "Run shard I of N (I in 0..<N): a deterministic, cost-balanced 1/N of the runs; no summary (use mobench merge).")
-    var shard: String?
-    @Option(name: .customLong("set"), parsing: .singleValue,
-            help: "Override a setting for every run, KEY=VALUE with a config key (repeatable), e.g. --set data=/data/cifar-100-binary.")
-    var overrides: [String] = []
-    @Option(help: "Checkpoint long runs every N steps (resumed after an interruption).")
-    var checkpointEvery: Int?
-    @Option(help: "Overlay the paper's curves from this CSV (data/reference/paper-continual-cifar100.csv).")
-    var paperReference: String?
-    @Flag(help: "Print the planned runs and exit.")
-    var dryRun = false
-    @Flag(help: "Do not print the summary table (it is still written to summary.md); print only where files went.")
-    var quiet = false
+    @OptionGroup var suite: SuiteOptions
+    @Option(help: "Parallel runs (default: one per core).") var jobs: Int?
+    @Option(help: "Only configurations whose id matches (substring, or glob with * and ?).") var only: String?
+    @Option(help: "Run shard I of N (I in 0..<N): a deterministic, cost-balanced 1/N of the runs; no summary (use mobench merge).") var shard: String?
+    @Option(help: "Overlay the paper's curves from this CSV (data/reference/paper-continual-cifar100.csv).") var paperReference: String?
+    @Flag(help: "Print the planned runs and exit.") var dryRun = false
+    @Flag(help: "Do not print the summary table (it is still written to summary.md); print only where files went.") var quiet = false
 
     func run() throws {
-        let plan = try classify { try SuiteLoading.plan(file, overrides: overrides) }
+        let plan = try classify { try SuiteLoading.plan(suite.file, overrides: suite.overrides) }
         var runs = SuitePlan.filter(plan.runs, only: only)
         var sharded = false
         if let shard {
@@ -52,19 +38,19 @@ struct SuiteCommand: ParsableCommand {
         }
         let jobCount = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         guard jobCount >= 1 else { throw Failure(message: "--jobs must be at least 1", status: 2) }
-        if let checkpointEvery, checkpointEvery < 1 {
+        if let checkpointEvery = suite.checkpointEvery, checkpointEvery < 1 {
             throw Failure(message: "--checkpoint-every must be a positive integer", status: 2)
         }
         // Held until the process exits: a second suite on the same --out refuses (shards share it).
-        let lock = try classify { try OutputLock(directory: out, mode: sharded ? .shared : .exclusive) }
+        let lock = try classify { try OutputLock(directory: suite.out, mode: sharded ? .shared : .exclusive) }
         defer { withExtendedLifetime(lock) {} }
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed); signal(SIGINT, SIG_DFL) }
         signal(SIGTERM) { _ in interruptRequested.store(true, ordering: .relaxed); signal(SIGTERM, SIG_DFL) }
         let clock = ContinuousClock()
         let start = clock.now
         let outcomes = try classify {
-            try SuiteRunner.execute(runs, outDirectory: out, jobs: jobCount, cache: DatasetCache(),
-                                    checkpointEvery: checkpointEvery, progress: SuiteProgressLines(),
+            try SuiteRunner.execute(runs, outDirectory: suite.out, jobs: jobCount, cache: DatasetCache(),
+                                    checkpointEvery: suite.checkpointEvery, progress: SuiteProgressLines(),
                                     shouldStop: { interruptRequested.load(ordering: .relaxed) })
         }
         let failures = zip(runs, outcomes).compactMap { run, outcome -> String? in
@@ -77,7 +63,7 @@ struct SuiteCommand: ParsableCommand {
             throw Failure(message: "interrupted; run the same command again to resume", status: 130)
         }
         if !sharded {
-            try classify { try SuiteLoading.report(plan, out: out, paperReference: paperReference, quiet: quiet) }
+            try classify { try SuiteLoading.report(plan, out: suite.out, paperReference: paperReference, quiet: quiet) }
         }
         if !failures.isEmpty {
             throw Failure(message: "\(failures.count) run(s) failed; first: \(failures[0])", status: 1)
@@ -89,12 +75,9 @@ struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot", abstract: "Redraw a suite's figures (DIR/figures/*.svg) from DIR/summary.json.")
 
-    @Argument(help: "A suite output folder (with summary.json).")
-    var directory: String
-    @Option(help: "Overlay the paper's curves from this CSV.")
-    var paperReference: String?
-    @Option(help: "The suite file, to match paper runs to configurations (with --paper-reference).")
-    var suite: String?
+    @Argument(help: "A suite output folder (with summary.json).") var directory: String
+    @Option(help: "Overlay the paper's curves from this CSV.") var paperReference: String?
+    @Option(help: "The suite file, to match paper runs to configurations (with --paper-reference).") var suite: String?
 
     func run() throws {
         let path = (directory as NSString).appendingPathComponent("summary.json")
@@ -125,18 +108,12 @@ struct CompareCommand: ParsableCommand {
         throughput-tolerance). More diverged seeds than the baseline is a regression.
         """)
 
-    @Argument(help: "Baseline summary.json.")
-    var baseline: String
-    @Argument(help: "Current summary.json.")
-    var current: String
-    @Option(help: "k, in combined standard errors (default: 3).")
-    var k: Double = 3
-    @Option(help: "Relative floor of the regression threshold (default: 0.02 = 2 %).")
-    var relativeFloor: Double = 0.02
-    @Option(help: "Allowed relative throughput drop (default: 0.25 = 25 %).")
-    var throughputTolerance: Double = 0.25
-    @Option(help: "Write the full comparison (every check, as markdown) to this file.")
-    var markdown: String?
+    @Argument(help: "Baseline summary.json.") var baseline: String
+    @Argument(help: "Current summary.json.") var current: String
+    @Option(help: "k, in combined standard errors (default: 3).") var k: Double = 3
+    @Option(help: "Relative floor of the regression threshold (default: 0.02 = 2 %).") var relativeFloor: Double = 0.02
+    @Option(help: "Allowed relative throughput drop (default: 0.25 = 25 %).") var throughputTolerance: Double = 0.25
+    @Option(help: "Write the full comparison (every check, as markdown) to this file.") var markdown: String?
 
     func run() throws {
         guard k > 0, k.isFinite, relativeFloor >= 0, relativeFloor.isFinite, throughputTolerance >= 0,
@@ -163,8 +140,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Rewrite a suite's HTML report (DIR/summary.html) from DIR/summary.json, runs.json, the run results and DIR/figures.")
 
-    @Argument(help: "A suite output folder (with summary.json and runs.json).")
-    var directory: String
+    @Argument(help: "A suite output folder (with summary.json and runs.json).") var directory: String
 
     func run() throws {
         print(try classify { try SuiteHTML.write(outDirectory: directory) })

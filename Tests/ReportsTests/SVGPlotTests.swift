@@ -62,8 +62,8 @@ struct SVGPlotTests {
                     PlotSeries(label: "hidden", points: [PlotPoint(x: 0, y: 0.5), PlotPoint(x: 10, y: 0.5)],
                                inLegend: false),
                 ],
-                referenceLines: [ReferenceLine(.vertical, at: 5),
-                                 ReferenceLine(.horizontal, at: 0.2, label: "reference", inLegend: true)])
+                referenceLines: [ReferenceLine(orientation: .vertical, value: 5),
+                                 ReferenceLine(orientation: .horizontal, value: 0.2, label: "reference", inLegend: true)])
     }
 
     @Test func outputIsWellFormedXMLWithTheEscapedTitle() throws {

@@ -11,8 +11,7 @@ enum AdamMetaRule: MetaRuleDefinition {
         let mu = advancedNormalizerCorrection(lambda, &powers)
         powers.momentum *= rho
         switch mode {
-        case .faithful:
-            return runMetaPass(Faithful(common: common, rho: rho, lambda: lambda, mu: mu), b)
+        case .faithful: return runMetaPass(Faithful(common: common, rho: rho, lambda: lambda, mu: mu), b)
         case .standard:
             return runMetaPass(Standard(common: common, rho: rho, lambda: lambda, rhoPower: powers.momentum,
                                         lambdaPower: powers.normalizer), b)
