@@ -38,3 +38,8 @@ enum AdagradRule: BaseRuleDefinition {
         }
     }
 }
+
+extension BaseRule {
+    /// Adagrad: the sum of squared gradients scales each weight's step (no hyper-parameters besides α and κ).
+    public static let adagrad = BaseRule(definition: AdagradRule.self)
+}

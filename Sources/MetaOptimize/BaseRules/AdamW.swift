@@ -49,3 +49,9 @@ enum AdamWRule: BaseRuleDefinition {
         }
     }
 }
+
+extension BaseRule {
+    /// AdamW with momentum ρ (`momentum`, default 0.9) and second-moment coefficient λ (`normalizer`, 0.999);
+    /// `adam` is an alias (the official code calls its base rule `Adam`).
+    public static let adamw = BaseRule(definition: AdamWRule.self)
+}

@@ -29,3 +29,9 @@ enum LionRule: BaseRuleDefinition {
         }
     }
 }
+
+extension BaseRule {
+    /// Lion with interpolation c (`lionInterpolation`, default 0.9: the Lion paper's β1) and momentum ρ
+    /// (`momentum`, default 0.99: the Lion paper's β2).
+    public static let lion = BaseRule(definition: LionRule.self)
+}

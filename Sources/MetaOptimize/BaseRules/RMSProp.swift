@@ -48,3 +48,8 @@ enum RMSPropRule: BaseRuleDefinition {
         }
     }
 }
+
+extension BaseRule {
+    /// RMSProp with second-moment coefficient λ (`normalizer`, default 0.999).
+    public static let rmsprop = BaseRule(definition: RMSPropRule.self)
+}

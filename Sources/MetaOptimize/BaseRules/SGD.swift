@@ -15,3 +15,8 @@ enum SGDRule: BaseRuleDefinition {
         @inline(__always) func direction(g: V8, s0: inout V8, s1: inout V8) -> V8 { g }
     }
 }
+
+extension BaseRule {
+    /// SGD: d = g (both modes).
+    public static let sgd = BaseRule(definition: SGDRule.self)
+}

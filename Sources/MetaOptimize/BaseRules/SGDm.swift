@@ -40,3 +40,8 @@ enum SGDmRule: BaseRuleDefinition {
         }
     }
 }
+
+extension BaseRule {
+    /// SGD with momentum ρ (`momentum`, default 0.9).
+    public static let sgdm = BaseRule(definition: SGDmRule.self)
+}

@@ -52,3 +52,9 @@ enum AdamMetaRule: MetaRuleDefinition {
         }
     }
 }
+
+extension MetaRule {
+    /// Adam on β with momentum ρ̄ (`metaMomentum`, default 0.9) and second-moment coefficient λ̄
+    /// (`metaNormalizer`, 0.999); `adamw` is an alias (the continual code calls it `AdamW`).
+    public static let adam = MetaRule(definition: AdamMetaRule.self)
+}

@@ -7,3 +7,8 @@ enum FixedMetaRule: MetaRuleDefinition {
     static func pass(_ mode: OptimizerMode, _ c: OptimizerConfiguration, _ common: MetaCommon,
                      _ powers: inout BiasCorrectionPowers, _ b: MetaBuffers) -> Bool { true }
 }
+
+extension MetaRule {
+    /// β never changes (α = α0 times the schedule): the fixed-step-size baseline.
+    public static let fixed = MetaRule(definition: FixedMetaRule.self)
+}

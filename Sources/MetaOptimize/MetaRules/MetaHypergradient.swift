@@ -10,3 +10,9 @@ enum HypergradientMetaRule: MetaRuleDefinition {
         SGDMetaRule.pass(mode, c, common, &powers, b)
     }
 }
+
+extension MetaRule {
+    /// Hypergradient descent inside MetaOptimize (spec §6.2): meta SGD with the trace discount γ forced to 0;
+    /// `hd` is an alias.
+    public static let hypergradient = MetaRule(definition: HypergradientMetaRule.self)
+}

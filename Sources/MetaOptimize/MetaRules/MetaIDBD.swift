@@ -92,3 +92,9 @@ private func elementwiseProducts(h: UnsafePointer<Float>, g: UnsafePointer<Float
         i += 1
     }
 }
+
+extension MetaRule {
+    /// IDBD (spec §6.3): base SGD, weightwise step sizes, γ forced to 1, a caller-supplied diagonal Hessian in the
+    /// trace decay, and IDBD's order (meta update first, then the base update with the new α).
+    public static let idbd = MetaRule(definition: IDBDMetaRule.self)
+}

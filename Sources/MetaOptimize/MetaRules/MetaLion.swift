@@ -30,3 +30,8 @@ enum LionMetaRule: MetaRuleDefinition {
         }
     }
 }
+
+extension MetaRule {
+    /// Lion on β with interpolation c̄ (`metaLionInterpolation`, default 0.9) and momentum ρ̄ (default 0.99).
+    public static let lion = MetaRule(definition: LionMetaRule.self)
+}

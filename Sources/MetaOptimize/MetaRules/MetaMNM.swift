@@ -28,3 +28,8 @@ enum MNMMetaRule: MetaRuleDefinition {
         }
     }
 }
+
+extension MetaRule {
+    /// Momentum-normalised momentum (continual code only, spec §3.4), ρ̄ (default 0.9) and λ̄ (0.999).
+    public static let mnm = MetaRule(definition: MNMMetaRule.self)
+}

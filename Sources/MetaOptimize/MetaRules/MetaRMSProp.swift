@@ -49,3 +49,8 @@ enum RMSPropMetaRule: MetaRuleDefinition {
         }
     }
 }
+
+extension MetaRule {
+    /// RMSProp on β with second-moment coefficient λ̄ (`metaNormalizer`, default 0.999).
+    public static let rmsprop = MetaRule(definition: RMSPropMetaRule.self)
+}

@@ -4,50 +4,19 @@ import SIMDSupport
 /// The meta rule that updates β = log α with the meta-gradient z = Σ h·g. Spec §3.4, §6.
 ///
 /// Each rule is declared once, in its own file (a ``MetaRuleDefinition``), and registered once in ``registered``.
-public struct MetaRule: RegisteredRule {
-    /// The rule's name as flags and result files spell it (`adam`).
-    public let rawValue: String
+public struct MetaRule: DefinedRule {
     let definition: any MetaRuleDefinition.Type
-
-    init(_ definition: any MetaRuleDefinition.Type) {
-        rawValue = definition.name
-        self.definition = definition
-    }
-
+    var info: RuleInfo { definition.info }
     public static let field = "meta"
-    public static var registeredNames: [(name: String, aliases: [String])] { registered.map { ($0.name, $0.aliases) } }
-    public init(registeredIndex k: Int) { self.init(Self.registered[k]) }
-
-    // The registered rules (each defined in its own file of MetaRules/). Adding a rule: its file, its constant
-    // here and its entry in `registered`.
-    /// β never changes (α = α0 times the schedule): the fixed-step-size baseline.
-    public static let fixed = MetaRule(FixedMetaRule.self)
-    /// Meta SGD: β ← (1 − η·κ̄)·β − η·z.
-    public static let sgd = MetaRule(SGDMetaRule.self)
-    /// RMSProp on β with second-moment coefficient λ̄ (`metaNormalizer`, default 0.999).
-    public static let rmsprop = MetaRule(RMSPropMetaRule.self)
-    /// Adam on β with momentum ρ̄ (`metaMomentum`, default 0.9) and second-moment coefficient λ̄
-    /// (`metaNormalizer`, 0.999); `adamw` is an alias (the continual code calls it `AdamW`).
-    public static let adam = MetaRule(AdamMetaRule.self)
-    /// Lion on β with interpolation c̄ (`metaLionInterpolation`, default 0.9) and momentum ρ̄ (default 0.99).
-    public static let lion = MetaRule(LionMetaRule.self)
-    /// Momentum-normalised momentum (continual code only, spec §3.4), ρ̄ (default 0.9) and λ̄ (0.999).
-    public static let mnm = MetaRule(MNMMetaRule.self)
-    /// Hypergradient descent inside MetaOptimize (spec §6.2): meta SGD with the trace discount γ forced to 0;
-    /// `hd` is an alias.
-    public static let hypergradient = MetaRule(HypergradientMetaRule.self)
-    /// IDBD (spec §6.3): base SGD, weightwise step sizes, γ forced to 1, a caller-supplied diagonal Hessian in the
-    /// trace decay, and IDBD's order (meta update first, then the base update with the new α).
-    public static let idbd = MetaRule(IDBDMetaRule.self)
-
-    /// Every meta rule, in the order `--help` lists them.
+    /// Every meta rule, in the order `--help` lists them (each defined in its own file of MetaRules/, with its
+    /// public constant such as ``MetaRule/adam``). Adding a rule: its file and its entry here.
     static let registered: [any MetaRuleDefinition.Type] =
-        [fixed, sgd, rmsprop, adam, lion, mnm, hypergradient, idbd].map(\.definition)
+        [FixedMetaRule.self, SGDMetaRule.self, RMSPropMetaRule.self, AdamMetaRule.self, LionMetaRule.self,
+         MNMMetaRule.self, HypergradientMetaRule.self, IDBDMetaRule.self]
+    public init(registeredIndex k: Int) { definition = Self.registered[k] }
+    init(definition: any MetaRuleDefinition.Type) { self.definition = definition }
+    public static var registeredNames: [(name: String, aliases: [String])] { registered.map { ($0.info.name, $0.info.aliases) } }
 
-    /// One line for `--help`.
-    public var summary: String { definition.summary }
-    /// The optional hyper-parameters this rule reads, with their defaults.
-    public var hyperParameters: [RuleHyperParameter] { definition.hyperParameters }
     /// False for `fixed`: β never changes.
     public var learnsStepSize: Bool { definition.learnsStepSize }
     /// The trace discount the rule imposes (0 for hypergradient descent, 1 for IDBD), or nil.
@@ -57,11 +26,10 @@ public struct MetaRule: RegisteredRule {
 }
 
 /// A meta rule's declaration. Conforming types live one per file in `MetaRules/`.
-protocol MetaRuleDefinition: Sendable {
+protocol MetaRuleDefinition: RuleDefinition {
     /// The lane math of each mode; their ``StateLayout`` is the rule's per-group state.
     associatedtype Faithful: MetaLanes
     associatedtype Standard: MetaLanes = Faithful
-    static var info: RuleInfo { get }
     /// False when β never changes (`fixed`): no meta pass runs.
     static var learnsStepSize: Bool { get }
     /// A trace discount γ the rule imposes, or nil.
@@ -78,10 +46,6 @@ protocol MetaRuleDefinition: Sendable {
 }
 
 extension MetaRuleDefinition {
-    static var name: String { info.name }
-    static var aliases: [String] { info.aliases }
-    static var summary: String { info.summary }
-    static var hyperParameters: [RuleHyperParameter] { info.reads }
     static var learnsStepSize: Bool { true }
     static var forcedGamma: Double? { nil }
     static var usesDiagonalHessian: Bool { false }

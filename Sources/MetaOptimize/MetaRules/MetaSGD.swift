@@ -18,3 +18,8 @@ enum SGDMetaRule: MetaRuleDefinition {
         }
     }
 }
+
+extension MetaRule {
+    /// Meta SGD: β ← (1 − η·κ̄)·β − η·z.
+    public static let sgd = MetaRule(definition: SGDMetaRule.self)
+}
