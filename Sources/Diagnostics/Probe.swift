@@ -64,7 +64,7 @@ public final class Probe {
     /// Dead units per layer: units never non-zero over the recorded samples.
     public func deadUnits() -> [LayerDeadUnits] {
         zip(layers, alive).map { layer, flags in
-            LayerDeadUnits(layer: layer.name, units: layer.units, dead: flags.reduce(0) { $0 + ($1 == 0 ? 1 : 0) })
+            LayerDeadUnits(layer, dead: flags.reduce(0) { $0 + ($1 == 0 ? 1 : 0) })
         }
     }
 

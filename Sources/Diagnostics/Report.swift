@@ -1,3 +1,5 @@
+import Networks
+
 /// Dead ReLU units of one hidden layer over a probe set.
 public struct LayerDeadUnits: Codable, Sendable, Equatable {
     /// The layer's name (`layers.0`, `conv1`, `fc1`, …).
@@ -9,9 +11,10 @@ public struct LayerDeadUnits: Codable, Sendable, Equatable {
     /// dead / units.
     public var fraction: Double
 
-    public init(layer: String, units: Int, dead: Int) {
-        self.layer = layer
-        self.units = units
+    /// `dead` of the units of `hiddenLayer` (its name and unit count).
+    public init(_ hiddenLayer: HiddenLayer, dead: Int) {
+        layer = hiddenLayer.name
+        units = hiddenLayer.units
         self.dead = dead
         fraction = units > 0 ? Double(dead) / Double(units) : 0
     }

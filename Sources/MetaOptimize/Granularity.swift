@@ -103,7 +103,7 @@ struct StepSizeLayout {
             var tensor = 0
             for (k, c) in counts.enumerated() {
                 let start = offsets[tensor], end = offsets[tensor + c]
-                segments.append(Segment(offset: start, count: end - start, group: k))
+                segments.append(Segment(start ..< end, group: k))
                 blocks.append(StepSizeBlock(name: names?[k] ?? "block\(k)",
                                             tensorNames: tensors[tensor ..< tensor + c].map(\.name), groups: k ..< k + 1))
                 firstGroup += Array(repeating: k, count: c)
@@ -153,7 +153,8 @@ struct StepSizeLayout {
                 let rowLength = t.count / rows
                 first.append(group)
                 for r in 0 ..< rows {
-                    segs.append(Segment(offset: offsets[i] + r * rowLength, count: rowLength, group: group + r))
+                    let start = offsets[i] + r * rowLength
+                    segs.append(Segment(start ..< start + rowLength, group: group + r))
                 }
                 blks.append(StepSizeBlock(name: t.name, tensorNames: [t.name], groups: group ..< group + rows))
                 group += rows

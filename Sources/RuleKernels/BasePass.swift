@@ -49,9 +49,10 @@ public struct Segment: Equatable, Sendable {
     public var offset: Int
     public var count: Int
     public var group: Int
-    public init(offset: Int, count: Int, group: Int) {
-        self.offset = offset
-        self.count = count
+    /// The parameters at flat indices `elements`, in step-size group `group`.
+    public init(_ elements: Range<Int>, group: Int) {
+        offset = elements.lowerBound
+        count = elements.count
         self.group = group
     }
 }

@@ -19,7 +19,8 @@ struct ProbeTests {
             probe.record(network)
         }
         #expect(probe.samples == 5)
-        #expect(probe.deadUnits() == [LayerDeadUnits(layer: "layers.0", units: 5, dead: 2)])
+        #expect(probe.deadUnits() == [LayerDeadUnits(network.hiddenLayers[0], dead: 2)])
+        #expect(probe.deadUnits()[0].layer == "layers.0" && probe.deadUnits()[0].units == 5)
         #expect(probe.deadUnits()[0].fraction == 0.4)
         let ranks = try #require(probe.ranks())
         #expect(ranks.approximate == 3)

@@ -175,7 +175,7 @@ struct ExactOptimizerTests {
             var xm = [Float](repeating: 0, count: n), xv = [Float](repeating: 0, count: n)
             var losses: [Double] = [], zs: [Double] = []
             let segments = UnsafeMutableBufferPointer<Segment>.allocate(capacity: 1)
-            segments[0] = Segment(offset: 0, count: n, group: 0)
+            segments[0] = Segment(0 ..< n, group: 0)
             let scratch = UnsafeMutablePointer<V8>.allocate(capacity: 2)
             let zc = UnsafeMutablePointer<Float>.allocate(capacity: 2)
             defer { segments.deallocate(); scratch.deallocate(); zc.deallocate() }

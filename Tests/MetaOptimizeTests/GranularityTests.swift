@@ -49,10 +49,10 @@ struct GranularityTests {
     func nodewiseRows() throws {
         let layout = try StepSizeLayout(tensors: ToyProblem.tensors, granularity: .nodewise)
         #expect(layout.groupCount == 5 + 5 + 3 + 3)
-        #expect(layout.segments[0] == Segment(offset: 0, count: 4, group: 0))
-        #expect(layout.segments[4] == Segment(offset: 16, count: 4, group: 4))
-        #expect(layout.segments[5] == Segment(offset: 20, count: 1, group: 5))
-        #expect(layout.segments[10] == Segment(offset: 25, count: 5, group: 10))
+        #expect(layout.segments[0] == Segment(0 ..< 4, group: 0))
+        #expect(layout.segments[4] == Segment(16 ..< 20, group: 4))
+        #expect(layout.segments[5] == Segment(20 ..< 21, group: 5))
+        #expect(layout.segments[10] == Segment(25 ..< 30, group: 10))
         #expect(layout.blocks.map(\.groups) == [0 ..< 5, 5 ..< 10, 10 ..< 13, 13 ..< 16])
         // Conv weight [out, in, kh, kw]: one β per output channel over in·kh·kw weights.
         let conv = try StepSizeLayout(tensors: [TensorDescriptor(name: "conv1.weight", shape: [16, 3, 3, 3])],
