@@ -646,36 +646,35 @@ enum Kernels {
                 }
             } else {
                 for e in 0..<count {
-                    let s = splat(value[e])
-                    var source = inputHWC + Int(position[e]) &* cp
-                    var target = dwo
-                    for _ in 0..<3 {
-                        var i = 0
-                        while i < span {
-                            store8(load8(target + i).addingProduct(s, load8(source + i)), target + i)
-                            i &+= 8
-                        }
-                        source += rowStride
-                        target += span
-                    }
+                    accumulateWindow(splat(value[e]), into: dwo, rowStride: span,
+                                     from: inputHWC + Int(position[e]) &* cp, rowStride: rowStride, span: span)
                 }
             }
             guard let wp, let dih else { continue }
             let wpo = wp + o &* 9 &* cp
             for e in 0..<count {
-                let s = splat(value[e])
-                var gradient = dih + Int(position[e]) &* cp
-                var weights = wpo
-                for _ in 0..<3 {
-                    var i = 0
-                    while i < span {
-                        store8(load8(gradient + i).addingProduct(s, load8(weights + i)), gradient + i)
-                        i &+= 8
-                    }
-                    gradient += rowStride
-                    weights += span
-                }
+                accumulateWindow(splat(value[e]), into: dih + Int(position[e]) &* cp, rowStride: rowStride,
+                                 from: wpo, rowStride: span, span: span)
             }
+        }
+    }
+
+    /// `target[r][i] += s · source[r][i]` over the three rows r of a 3×3 window (rows `span` floats wide, a
+    /// multiple of 8) whose rows lie `targetRowStride` and `sourceRowStride` floats apart.
+    @inline(__always)
+    static func accumulateWindow(
+        _ s: SIMD8<Float>, into target: UnsafeMutablePointer<Float>, rowStride targetRowStride: Int,
+        from source: UnsafePointer<Float>, rowStride sourceRowStride: Int, span: Int
+    ) {
+        var target = target, source = source
+        for _ in 0..<3 {
+            var i = 0
+            while i < span {
+                store8(load8(target + i).addingProduct(s, load8(source + i)), target + i)
+                i &+= 8
+            }
+            source += sourceRowStride
+            target += targetRowStride
         }
     }
 

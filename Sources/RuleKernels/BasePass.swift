@@ -59,11 +59,10 @@ public struct Segment: Equatable, Sendable {
 
 /// Raw pointers of one step's buffers (the flat parameter layout).
 @usableFromInline package struct BaseBuffers {
-    @usableFromInline package var w: UnsafeMutablePointer<Float>
+    /// Weights, traces h and the rule's two per-weight state slots (written by the pass).
+    @usableFromInline package var w, h, s0, s1: UnsafeMutablePointer<Float>
+    /// Gradients (read only).
     @usableFromInline package var g: UnsafePointer<Float>
-    @usableFromInline package var h: UnsafeMutablePointer<Float>
-    @usableFromInline package var s0: UnsafeMutablePointer<Float>
-    @usableFromInline package var s1: UnsafeMutablePointer<Float>
     @inlinable package init(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
                             s0: UnsafeMutablePointer<Float>, s1: UnsafeMutablePointer<Float>) {
         self.w = w; self.g = g; self.h = h; self.s0 = s0; self.s1 = s1

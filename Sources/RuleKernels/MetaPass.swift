@@ -24,14 +24,10 @@ import SIMDSupport
 
 /// Current and next meta state buffers (all of length `count` = number of groups).
 @usableFromInline package struct MetaBuffers {
-    @usableFromInline package var z: UnsafePointer<Float>
-    @usableFromInline package var beta: UnsafePointer<Float>
-    @usableFromInline package var s0: UnsafePointer<Float>
-    @usableFromInline package var s1: UnsafePointer<Float>
-    @usableFromInline package var nextBeta: UnsafeMutablePointer<Float>
-    @usableFromInline package var nextS0: UnsafeMutablePointer<Float>
-    @usableFromInline package var nextS1: UnsafeMutablePointer<Float>
-    @usableFromInline package var nextAlpha: UnsafeMutablePointer<Float>
+    /// This step's meta-gradients z, β and the rule's two per-group state slots (read).
+    @usableFromInline package var z, beta, s0, s1: UnsafePointer<Float>
+    /// Where the pass writes the new β, state slots and α = exp(β).
+    @usableFromInline package var nextBeta, nextS0, nextS1, nextAlpha: UnsafeMutablePointer<Float>
     @usableFromInline package var count: Int
     @inlinable package init(z: UnsafePointer<Float>, beta: UnsafePointer<Float>, s0: UnsafePointer<Float>,
                             s1: UnsafePointer<Float>, nextBeta: UnsafeMutablePointer<Float>,

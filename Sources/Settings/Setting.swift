@@ -9,6 +9,18 @@ public enum SettingValue: Sendable, Hashable, CustomStringConvertible {
     /// "Not set": the selected method's or rule's default.
     case null
 
+    /// The case's value (nil for `.null`).
+    var payload: (any Sendable)? {
+        switch self {
+        case .bool(let b): b
+        case .integer(let i): i
+        case .unsigned(let u): u
+        case .number(let x): x
+        case .text(let s): s
+        case .null: nil
+        }
+    }
+
     /// The value as written on a command line, in `--help` and in tables.
     public var description: String {
         switch self {
@@ -190,35 +202,26 @@ extension SettingConvertible {
     public static var isOptionalSetting: Bool { false }
 }
 
-extension Bool: SettingConvertible {
-    public static var settingKind: SettingKind { .bool }
-    public var settingValue: SettingValue { .bool(self) }
-    public init?(settingValue v: SettingValue) { guard case .bool(let b) = v else { return nil }; self = b }
+/// A scalar Swift type held by one ``SettingValue`` case; the conversions both ways come from that case.
+public protocol SettingScalar: SettingConvertible {
+    /// The case holding this type's values (e.g. `SettingValue.bool`).
+    static var settingCase: (Self) -> SettingValue { get }
 }
 
-extension Int: SettingConvertible {
-    public static var settingKind: SettingKind { .integer }
-    public var settingValue: SettingValue { .integer(self) }
-    public init?(settingValue v: SettingValue) { guard case .integer(let i) = v else { return nil }; self = i }
+extension SettingScalar {
+    public var settingValue: SettingValue { Self.settingCase(self) }
+    public init?(settingValue v: SettingValue) {
+        // The round trip rules out cross-type casts (an integer read as a Double).
+        guard let x = v.payload as? Self, Self.settingCase(x) == v else { return nil }
+        self = x
+    }
 }
 
-extension UInt64: SettingConvertible {
-    public static var settingKind: SettingKind { .unsigned }
-    public var settingValue: SettingValue { .unsigned(self) }
-    public init?(settingValue v: SettingValue) { guard case .unsigned(let u) = v else { return nil }; self = u }
-}
-
-extension Double: SettingConvertible {
-    public static var settingKind: SettingKind { .number }
-    public var settingValue: SettingValue { .number(self) }
-    public init?(settingValue v: SettingValue) { guard case .number(let x) = v else { return nil }; self = x }
-}
-
-extension String: SettingConvertible {
-    public static var settingKind: SettingKind { .text }
-    public var settingValue: SettingValue { .text(self) }
-    public init?(settingValue v: SettingValue) { guard case .text(let s) = v else { return nil }; self = s }
-}
+extension Bool: SettingScalar { public static var settingKind: SettingKind { .bool }; public static var settingCase: (Bool) -> SettingValue { SettingValue.bool } }
+extension Int: SettingScalar { public static var settingKind: SettingKind { .integer }; public static var settingCase: (Int) -> SettingValue { SettingValue.integer } }
+extension UInt64: SettingScalar { public static var settingKind: SettingKind { .unsigned }; public static var settingCase: (UInt64) -> SettingValue { SettingValue.unsigned } }
+extension Double: SettingScalar { public static var settingKind: SettingKind { .number }; public static var settingCase: (Double) -> SettingValue { SettingValue.number } }
+extension String: SettingScalar { public static var settingKind: SettingKind { .text }; public static var settingCase: (String) -> SettingValue { SettingValue.text } }
 
 extension Optional: SettingConvertible where Wrapped: SettingConvertible {
     public static var settingKind: SettingKind { Wrapped.settingKind }
