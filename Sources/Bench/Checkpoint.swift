@@ -5,7 +5,7 @@ import Networks
 /// A run's complete state at a step boundary, in one safetensors file (written atomically):
 /// tensors `model.<name>` (weights) and `optimizer.<array>` (every array of the optimizer's exported
 /// ``OptimizerState``, under the names the optimizer gives them); `__metadata__` holds `mobench_checkpoint`
-/// (format 2), the resolved `config`, `stream_fingerprint`, `step` (completed steps), the metric accumulators
+/// (format 3; format 3 stores curve rows with the snake_case keys of `CurvePoint`), the resolved `config`, `stream_fingerprint`, `step` (completed steps), the metric accumulators
 /// (`metrics`, JSON), the rest of the optimizer's state (`optimizer`, JSON: method, counters, scalars, the array
 /// names) and `trace_bytes` (length of the partial trace at that step). Resuming restores all of it, so the finished run is bit-identical to an
 /// uninterrupted one.
@@ -17,6 +17,9 @@ enum Checkpoint {
         /// The diagnostics' state (nil when the run had diagnostics off).
         var diagnostics: RunDiagnostics.State?
     }
+
+    /// The checkpoint format this version writes and reads.
+    static let format = "3"
 
     static func write(to path: String, run: Run, step: Int, metrics: OnlineMetrics, traceBytes: UInt64,
                       diagnostics: RunDiagnostics.State? = nil) throws {
@@ -34,7 +37,7 @@ enum Checkpoint {
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var metadata = [
-            "mobench_checkpoint": "2",
+            "mobench_checkpoint": Self.format,
             "config": run.configuration.json(),
             "stream_fingerprint": run.stream.fingerprint,
             "step": String(step),
@@ -56,8 +59,11 @@ enum Checkpoint {
             throw OutputError.checkpoint("\(path): unreadable checkpoint: \(error)")
         }
         let m = file.metadata
-        guard m["mobench_checkpoint"] == "2" else {
-            throw OutputError.checkpoint("\(path): not a mobench checkpoint (format 2)")
+        guard let format = m["mobench_checkpoint"] else {
+            throw OutputError.checkpoint("\(path): not a mobench checkpoint (no mobench_checkpoint format in its metadata)")
+        }
+        guard format == Self.format else {
+            throw OutputError.checkpoint("\(path): checkpoint format \(format), expected \(Self.format) (written by another mobench version); run again without --resume")
         }
         try CheckpointIntegrity.verify(m, tensors: file.tensors, path: path)
         guard let configText = m["config"],

@@ -1,20 +1,13 @@
+import Reports
+
 /// Prequential ("online") metrics: every sample's loss and correctness are taken from the forward pass BEFORE the
 /// update that uses it. Sums are kept in Double in step order, so they are deterministic and exactly resumable.
 public struct OnlineMetrics: Codable, Sendable, Equatable {
-    /// One row of `curve.csv`: a bin of `logEvery` optimizer steps (the last bin may be shorter).
-    public struct CurveRow: Codable, Sendable, Equatable {
-        /// Optimizer steps completed at the end of the bin (1-based count).
-        public var step: Int
-        /// Task (0-based) of the bin's last step.
-        public var task: Int
-        /// Mean pre-update loss and accuracy over the bin's samples.
-        public var onlineLoss: Double
-        public var onlineAccuracy: Double
-        /// Correct predictions since step 1 over all samples so far.
-        public var cumulativeAccuracy: Double
-        /// Step-size columns at the end of the bin (the optimizer's ``StepSizeReport/curveColumns``).
-        public var stepSizes: [Double]
-    }
+    /// One row of `curve.csv`: a bin of `logEvery` optimizer steps (the last bin may be shorter): `step` = optimizer
+    /// steps completed at the end of the bin, `task` of its last step, mean pre-update loss and accuracy over the
+    /// bin's samples, cumulative accuracy since step 1, and the optimizer's ``StepSizeReport/curveColumns`` at the
+    /// end of the bin — the same record the suite reads back from curve.csv.
+    public typealias CurveRow = CurvePoint
 
     /// Per-task summary.
     public struct TaskSummary: Codable, Sendable, Equatable {

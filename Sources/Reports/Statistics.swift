@@ -17,38 +17,6 @@ public struct Estimate: Codable, Sendable, Equatable {
     }
 }
 
-/// One point of a fixed-α grid, as seen by the best-α choice.
-public struct GridCandidate: Codable, Sendable, Equatable {
-    public var configurationID: String
-    /// The fixed step size α of this grid point.
-    public var alpha0: Double
-    /// Mean online loss over the seeds (nats); nil when no seed produced one.
-    public var meanOnlineLoss: Double?
-    /// Number of seeds that diverged; any divergence makes the point ineligible.
-    public var divergedSeeds: Int
-
-    /// A grid point is eligible as "best" when no seed diverged and it has a finite mean online loss.
-    public var isEligible: Bool {
-        guard divergedSeeds == 0, let loss = meanOnlineLoss else { return false }
-        return loss.isFinite
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case configurationID = "configuration_id"
-        case alpha0
-        case meanOnlineLoss = "mean_online_loss"
-        case divergedSeeds = "diverged_seeds"
-    }
-}
-
-/// The outcome of ``Statistics/bestAlpha(_:)``.
-public struct BestAlphaChoice: Sendable, Equatable {
-    /// The chosen grid point; nil when no point is eligible.
-    public var best: GridCandidate?
-    /// Points that were not eligible (a diverged seed or no finite mean), in input order.
-    public var ineligible: [GridCandidate]
-}
-
 /// Statistics used by summaries and comparisons. All functions are deterministic (fixed summation order).
 public enum Statistics {
     /// Arithmetic mean; nil for an empty input.
@@ -115,25 +83,17 @@ public enum Statistics {
 
     /// The best fixed α of a grid: the eligible point (no diverged seed, finite mean) with the lowest mean online
     /// loss over seeds; exact ties go to the smaller α (then to the smaller configuration ID). Ineligible points are
-    /// reported, never chosen.
-    public static func bestAlpha(_ candidates: [GridCandidate]) -> BestAlphaChoice {
-        var best: GridCandidate?
-        var ineligible: [GridCandidate] = []
-        for c in candidates {
-            guard c.isEligible, let loss = c.meanOnlineLoss else {
-                ineligible.append(c)
-                continue
-            }
-            if let b = best, let bLoss = b.meanOnlineLoss {
-                if loss < bLoss
-                    || (loss == bLoss && (c.alpha0 < b.alpha0
-                        || (c.alpha0 == b.alpha0 && c.configurationID < b.configurationID))) {
-                    best = c
-                }
-            } else {
-                best = c
+    /// never chosen; nil when no point is eligible.
+    public static func bestAlpha(_ points: [GridPoint]) -> GridPoint? {
+        var best: GridPoint?
+        for p in points where p.eligible {
+            guard let b = best else { best = p; continue }
+            let loss = p.onlineLoss!.mean, bLoss = b.onlineLoss!.mean
+            if loss < bLoss
+                || (loss == bLoss && (p.alpha0 < b.alpha0 || (p.alpha0 == b.alpha0 && p.configurationID < b.configurationID))) {
+                best = p
             }
         }
-        return BestAlphaChoice(best: best, ineligible: ineligible)
+        return best
     }
 }

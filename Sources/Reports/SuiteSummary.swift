@@ -139,6 +139,14 @@ public struct GridPoint: Codable, Sendable, Equatable {
     }
 }
 
+extension GridPoint {
+    /// The grid point of one fixed-α configuration of the grid.
+    init(member c: ConfigurationSummary) {
+        self.init(configurationID: c.configurationID, alpha0: c.alpha0, onlineLoss: c.onlineLoss, n: c.n,
+                  divergedCount: c.divergedCount, eligible: c.divergedCount == 0 && (c.onlineLoss?.mean.isFinite ?? false))
+    }
+}
+
 /// A fixed-α grid and its best α (lowest mean online loss among points without a diverged seed; ties → smaller α).
 public struct GridSummary: Codable, Sendable, Equatable {
     /// The grid name (`RunRecord.grid`).
@@ -509,18 +517,11 @@ extension SuiteSummary {
         }
         return names.map { name in
             let members = configurations.filter { $0.grid == name }
-            let candidates = members.map {
-                GridCandidate(configurationID: $0.configurationID, alpha0: $0.alpha0,
-                              meanOnlineLoss: $0.onlineLoss?.mean, divergedSeeds: $0.divergedCount)
-            }
-            let choice = Statistics.bestAlpha(candidates)
-            let points = zip(members, candidates).map { member, candidate in
-                GridPoint(configurationID: member.configurationID, alpha0: member.alpha0,
-                          onlineLoss: member.onlineLoss, n: member.n, divergedCount: member.divergedCount,
-                          eligible: candidate.isEligible)
-            }.sorted { $0.alpha0 != $1.alpha0 ? $0.alpha0 < $1.alpha0 : $0.configurationID < $1.configurationID }
+            let unsorted = members.map(GridPoint.init(member:))
+            let best = Statistics.bestAlpha(unsorted)
+            let points = unsorted.sorted { $0.alpha0 != $1.alpha0 ? $0.alpha0 < $1.alpha0 : $0.configurationID < $1.configurationID }
             return GridSummary(name: name, group: members[0].group, label: members[0].label, family: members[0].family, points: points,
-                               bestConfigurationID: choice.best?.configurationID, bestAlpha0: choice.best?.alpha0)
+                               bestConfigurationID: best?.configurationID, bestAlpha0: best?.alpha0)
         }
     }
 

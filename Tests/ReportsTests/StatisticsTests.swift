@@ -53,27 +53,32 @@ struct StatisticsTests {
         #expect(Statistics.aucOnlineLoss([]) == nil)
     }
 
-    @Test func bestAlphaIsTheLowestMeanLossAmongNonDivergedPoints() {
-        let a = GridCandidate(configurationID: "a", alpha0: 1e-3, meanOnlineLoss: 0.5, divergedSeeds: 0)
-        let b = GridCandidate(configurationID: "b", alpha0: 1e-2, meanOnlineLoss: 0.4, divergedSeeds: 1)
-        let c = GridCandidate(configurationID: "c", alpha0: 1e-4, meanOnlineLoss: 0.6, divergedSeeds: 0)
-        let choice = Statistics.bestAlpha([c, b, a])
-        #expect(choice.best == a)  // b is lower but had a diverged seed
-        #expect(choice.ineligible == [b])
+    /// A grid point with mean online loss `loss` (nil: no seed produced one) and `diverged` diverged seeds.
+    static func point(_ id: String, _ alpha0: Double, _ loss: Double?, diverged: Int = 0) -> GridPoint {
+        let member = ConfigurationSummary(configurationID: id, group: "g", label: "l", method: .fixed, grid: "g/l",
+                                          alpha0: alpha0, seeds: [0, 1], divergedCount: diverged,
+                                          onlineLoss: loss.map { Estimate(mean: $0, standardError: 0, n: 2) })
+        return GridPoint(member: member)
     }
 
-    @Test func bestAlphaTiesGoToTheSmallerAlpha() {
-        let a = GridCandidate(configurationID: "a", alpha0: 1e-3, meanOnlineLoss: 0.5, divergedSeeds: 0)
-        let d = GridCandidate(configurationID: "d", alpha0: 1e-4, meanOnlineLoss: 0.5, divergedSeeds: 0)
-        #expect(Statistics.bestAlpha([a, d]).best == d)
-        #expect(Statistics.bestAlpha([d, a]).best == d)
+    @Test("the best α is the lowest mean loss among points without a diverged seed")
+    func bestAlphaIsTheLowestMeanLossAmongNonDivergedPoints() {
+        let a = Self.point("a", 1e-3, 0.5), b = Self.point("b", 1e-2, 0.4, diverged: 1), c = Self.point("c", 1e-4, 0.6)
+        #expect(Statistics.bestAlpha([c, b, a]) == a)  // b is lower but had a diverged seed
+        #expect(!b.eligible && a.eligible && c.eligible)
     }
 
-    @Test func bestAlphaIsNilWhenNoPointIsEligible() {
-        let b = GridCandidate(configurationID: "b", alpha0: 1e-2, meanOnlineLoss: 0.4, divergedSeeds: 2)
-        let e = GridCandidate(configurationID: "e", alpha0: 1e-1, meanOnlineLoss: nil, divergedSeeds: 0)
-        let choice = Statistics.bestAlpha([b, e])
-        #expect(choice.best == nil)
-        #expect(choice.ineligible == [b, e])
+    @Test("exact ties in mean loss go to the smaller α, whatever the order")
+    func bestAlphaTiesGoToTheSmallerAlpha() {
+        let a = Self.point("a", 1e-3, 0.5), d = Self.point("d", 1e-4, 0.5)
+        #expect(Statistics.bestAlpha([a, d]) == d)
+        #expect(Statistics.bestAlpha([d, a]) == d)
+    }
+
+    @Test("no best α when every point diverged or has no finite mean")
+    func bestAlphaIsNilWhenNoPointIsEligible() {
+        let b = Self.point("b", 1e-2, 0.4, diverged: 2), e = Self.point("e", 1e-1, nil), f = Self.point("f", 1, .nan)
+        #expect(Statistics.bestAlpha([b, e, f]) == nil)
+        #expect([b, e, f].allSatisfy { !$0.eligible })
     }
 }
