@@ -680,25 +680,25 @@ enum Kernels {
 
     // MARK: - ReLU followed by 2×2 max-pooling (stride 2)
 
-
     /// ReLU of the maximum of four 2×2-window taps per lane (top-left, top-right, bottom-left, bottom-right) and the
     /// flat index of the winning tap: `base` for top-left, +1, +rowStep, +rowStep+1 (the first maximum wins ties).
+    /// Concrete SIMD8 types on purpose: generic SIMD code misses the standard library's vector fast paths.
     @inline(__always)
-    static func maxPoolWindows<Values: SIMD, Indices: SIMD>(
-        _ a0: Values, _ a1: Values, _ a2: Values, _ a3: Values, base: Indices, rowStep: Int32
-    ) -> (Values, Indices)
-    where Values.Scalar == Float, Indices.Scalar == Int32, Values.MaskStorage == Indices.MaskStorage {
+    static func maxPoolWindows(
+        _ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>, base: SIMD8<Int32>, rowStep: Int32
+    ) -> (SIMD8<Float>, SIMD8<Int32>) {
         var value = a0
         var index = base
-        @inline(__always) func take(_ tap: Values, at offset: Int32) {
-            let mask = tap .> value
-            value.replace(with: tap, where: mask)
-            index.replace(with: base &+ Indices(repeating: offset), where: mask)
-        }
-        take(a1, at: 1)
-        take(a2, at: rowStep)
-        take(a3, at: rowStep + 1)
-        value.replace(with: Values(), where: value .<= Values())
+        var mask = a1 .> value
+        value.replace(with: a1, where: mask)
+        index.replace(with: base &+ 1, where: mask)
+        mask = a2 .> value
+        value.replace(with: a2, where: mask)
+        index.replace(with: base &+ rowStep, where: mask)
+        mask = a3 .> value
+        value.replace(with: a3, where: mask)
+        index.replace(with: base &+ (rowStep + 1), where: mask)
+        value.replace(with: SIMD8<Float>(), where: value .<= SIMD8<Float>())
         return (value, index)
     }
     /// `pooled[c, py, px] = max(0, max of raw[c, 2py..2py+1, 2px..2px+1])`; `argmax` stores the position
@@ -742,9 +742,13 @@ enum Kernels {
                     while true {
                         let start = min(px, pw - 4)
                         let r0 = load8(row0 + 2 * start), r1 = load8(row1 + 2 * start)
-                        let a0 = r0.evenHalf, a1 = r0.oddHalf, a2 = r1.evenHalf, a3 = r1.oddHalf
-                        let base = lane4 &+ (rowBase &+ Int32(2 * start))
-                        let (value, index) = maxPoolWindows(a0, a1, a2, a3, base: base, rowStep: w32 + 2)
+                        // The eight-lane kernel on four windows (upper lanes zero, results discarded).
+                        func widen(_ v: SIMD4<Float>) -> SIMD8<Float> { SIMD8(lowHalf: v, highHalf: SIMD4()) }
+                        let base4 = lane4 &+ (rowBase &+ Int32(2 * start))
+                        let (value8, index8) = maxPoolWindows(widen(r0.evenHalf), widen(r0.oddHalf), widen(r1.evenHalf),
+                                                              widen(r1.oddHalf), base: SIMD8(lowHalf: base4, highHalf: base4),
+                                                              rowStep: w32 + 2)
+                        let value = value8.lowHalf, index = index8.lowHalf
                         UnsafeMutableRawPointer(out + py * pw + start).storeBytes(of: value, as: SIMD4<Float>.self)
                         UnsafeMutableRawPointer(arg + py * pw + start).storeBytes(of: index, as: SIMD4<Int32>.self)
                         if start == pw - 4 { break }
