@@ -54,11 +54,11 @@ public enum TensorBoardExport {
         func wall(_ step: Int) -> Double { Double(step) / pace }
         var out: [TensorBoardEvents.Scalar] = []
         for p in curve {
-            out.append(.init(tag: "online_loss", step: p.step, value: p.onlineLoss, wallTime: wall(p.step)))
-            out.append(.init(tag: "online_accuracy", step: p.step, value: p.onlineAccuracy, wallTime: wall(p.step)))
-            out.append(.init(tag: "cumulative_accuracy", step: p.step, value: p.cumulativeAccuracy, wallTime: wall(p.step)))
+            out.append((tag: "online_loss", step: p.step, value: p.onlineLoss, wallTime: wall(p.step)))
+            out.append((tag: "online_accuracy", step: p.step, value: p.onlineAccuracy, wallTime: wall(p.step)))
+            out.append((tag: "cumulative_accuracy", step: p.step, value: p.cumulativeAccuracy, wallTime: wall(p.step)))
             for (column, value) in zip(stepSizeColumns, p.stepSizes) {
-                out.append(.init(tag: "step_size/\(column)", step: p.step, value: value, wallTime: wall(p.step)))
+                out.append((tag: "step_size/\(column)", step: p.step, value: value, wallTime: wall(p.step)))
             }
         }
         let batch = max(1, result.config.batchSize)
@@ -67,7 +67,7 @@ public enum TensorBoardExport {
             samples += task.samples
             let step = (samples + batch - 1) / batch
             if let accuracy = task.testAccuracy {
-                out.append(.init(tag: "task_test_accuracy", step: step, value: accuracy, wallTime: wall(step)))
+                out.append((tag: "task_test_accuracy", step: step, value: accuracy, wallTime: wall(step)))
             }
         }
         return out

@@ -9,21 +9,8 @@ import Foundation
 /// (so values keep all 64 bits; `simple_value` would round them to float32) with `SummaryMetadata.plugin_data
 /// .plugin_name = "scalars"` and `data_class = DATA_CLASS_SCALAR`, the form TensorBoard's scalar dashboard reads.
 public enum TensorBoardEvents {
-    /// One scalar point.
-    public struct Scalar: Sendable, Equatable {
-        public var tag: String
-        public var step: Int
-        public var value: Double
-        /// Seconds since the epoch (TensorBoard's "wall" and "relative" x axes).
-        public var wallTime: Double
-
-        public init(tag: String, step: Int, value: Double, wallTime: Double) {
-            self.tag = tag
-            self.step = step
-            self.value = value
-            self.wallTime = wallTime
-        }
-    }
+    /// One scalar point; `wallTime` in seconds since the epoch (TensorBoard's "wall" and "relative" x axes).
+    public typealias Scalar = (tag: String, step: Int, value: Double, wallTime: Double)
 
     /// The bytes of an event file holding `scalars` (in the given order) after the file-version event.
     public static func file(_ scalars: [Scalar], startTime: Double) -> [UInt8] {

@@ -43,7 +43,7 @@ struct TensorBoardEventsTests {
     @Test("A scalar event holds tag, step, wall time and the exact float64 value in a DT_DOUBLE tensor of the scalars plugin")
     func scalarEventLayout() {
         let value = 2.321401870250702
-        let event = TensorBoardEvents.scalarEvent(.init(tag: "online_loss", step: 20, value: value, wallTime: 0.5))
+        let event = TensorBoardEvents.scalarEvent((tag: "online_loss", step: 20, value: value, wallTime: 0.5))
         var bits = value.bitPattern
         var valueBytes: [UInt8] = []
         for _ in 0..<8 { valueBytes.append(UInt8(bits & 0xFF)); bits >>= 8 }
