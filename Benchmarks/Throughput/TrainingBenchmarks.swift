@@ -145,6 +145,10 @@ enum TrainingBenchmarks {
             } else if let method = c.competitor {
                 var settings = CompetitorSettings()
                 if method == .mechanic { settings.lr = 1 }  // spec §8: base lr 1.0
+                // D-Adapt Lion at the package default lr 1 grows d until the loss of this fixed-input stream turns
+                // non-finite (step ~630), after which steps are refused; at lr 0.1 it stays finite, so the rate is
+                // of real steps (the per-step work does not depend on lr).
+                if method == .dadaptLion { settings.lr = 0.1 }
                 optimizer = try makeCompetitor(method, tensors: tensors, settings: settings)
                 products = nil
                 current = nil

@@ -57,10 +57,11 @@ struct StepBookkeeping: Sendable {
     var divergenceReason: DivergenceReason?
 
     /// True when the step may run: not diverged, finite loss, finite gradient. Otherwise records why and refuses.
-    mutating func admit(loss: Float, gradients: UnsafePointer<Float>, count: Int) -> Bool {
+    /// (The blocks of a factored gradient are finite by ``outerProductIsFusable(_:flushing:)``.)
+    mutating func admit(loss: Float, gradients: GradientSource, count: Int) -> Bool {
         guard divergedAtStep == nil else { return false }
         guard loss.isFinite else { return diverge(.nonFiniteLoss) }
-        guard allFinite(gradients, count: count) else { return diverge(.nonFiniteGradient) }
+        guard gradients.denseIsFinite(count: count) else { return diverge(.nonFiniteGradient) }
         return true
     }
 
@@ -92,7 +93,8 @@ protocol Competitor: Optimizer {
     func loadScalars(_ scalars: [String: Double])
     /// The method's update on a finite loss and gradient. Returns nil on success, or the divergence reason when
     /// the update produced a non-finite step size (then the run is marked diverged).
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason?
+    /// `g` is the dense gradient or, at batch 1, partly outer products formed inside the passes (same values).
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason?
     /// Value `k` of the trace columns (the step just completed) and of the curve columns.
     func traceValue(_ k: Int) -> Double
     func curveValue(_ k: Int) -> Double
@@ -116,11 +118,52 @@ extension Competitor {
     func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float) -> Bool {
         precondition(weights.count == parameterCount && gradients.count == parameterCount,
                      "expected buffers of \(parameterCount) weights")
+        return run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!), loss: loss)
+    }
+
+    /// The batch-1 step: the outer-product blocks' gradients are formed inside the passes (never written) when
+    /// their layout gives the dense step's lanes (``formsOuterProducts(_:)``); otherwise they are materialised and
+    /// the dense step runs. Bit for bit the dense step either way.
+    @discardableResult
+    func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
+              outerProducts: [OuterProductGradient], loss: Float) -> Bool {
+        precondition(weights.count == parameterCount && gradients.count == parameterCount,
+                     "expected buffers of \(parameterCount) weights")
+        guard book.divergedAtStep == nil else { return false }
+        return outerProducts.withUnsafeBufferPointer { blocks in
+            guard formsOuterProducts(blocks) else {
+                for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
+                return run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!),
+                           loss: loss)
+            }
+            return run(weights: weights.baseAddress!,
+                       gradients: GradientSource(dense: gradients.baseAddress!, blocks: blocks), loss: loss)
+        }
+    }
+
+    /// True when the blocks can be formed in the passes with the dense lanes: sorted, disjoint, each inside one
+    /// tensor at a multiple of 8 elements from its start and from 0, columns a multiple of 8, and their products
+    /// exactly the dense values (``outerProductIsFusable(_:flushing:)``).
+    func formsOuterProducts(_ blocks: UnsafeBufferPointer<OuterProductGradient>) -> Bool {
+        var previousEnd = 0
+        for block in blocks {
+            guard block.rows >= 1, block.columns % 8 == 0, block.offset >= previousEnd, block.offset % 8 == 0,
+                  let span = spans.first(where: { block.offset >= $0.offset && block.offset < $0.offset + $0.count }),
+                  (block.offset - span.offset) % 8 == 0, block.offset + block.count <= span.offset + span.count,
+                  outerProductIsFusable(block, flushing: settings.flushSubnormals)
+            else { return false }
+            previousEnd = block.offset + block.count
+        }
+        return true
+    }
+
+    /// Both entry points: divergence checks, then the method's update.
+    private func run(weights: UnsafeMutablePointer<Float>, gradients: GradientSource, loss: Float) -> Bool {
         guard book.divergedAtStep == nil else { return false }
         let floatingPointEnvironment = settings.flushSubnormals ? SubnormalFlush.begin() : nil
         defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
-        guard book.admit(loss: loss, gradients: gradients.baseAddress!, count: parameterCount) else { return false }
-        if let reason = update(weights: weights.baseAddress!, gradients: gradients.baseAddress!, loss: loss) {
+        guard book.admit(loss: loss, gradients: gradients, count: parameterCount) else { return false }
+        if let reason = update(weights: weights, gradients: gradients, loss: loss) {
             return book.diverge(reason)
         }
         book.stepsTaken += 1

@@ -41,7 +41,7 @@ final class DAdaptAdam: Competitor {
     func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
     func curveValue(_ c: Int) -> Double { lastLambda }
 
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let t = k + 1
         let bc = biasCorrection ? (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)) : 1
         let dlr = d * lr * bc
@@ -51,50 +51,68 @@ final class DAdaptAdam: Competitor {
         let wdF = Float(wd), epsF = Float(eps)
         let b1 = Float(beta1), b2 = Float(beta2), r2F = Float(r2)
         let mScale = Float(layerScale * dlr * (1 - beta1)), vScale = Float(1 - beta2), sScale = Float(dlr * (1 - r2))
+        // Pass 1, what sets d: ⟨g, s/(√v + eps)⟩ with the old s and v, the new s and ‖s‖₁ (m and v in pass 2).
         for span in spans {
-            let gp = g + span.offset, wp = w + span.offset
-            let sp = s + span.offset, mp = m + span.offset, vp = v + span.offset
-            var dotAcc = V8(), l1 = V8()
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                var gv = ld(gp, i, n)
-                if coupled { gv = gv + splat(wdF) * ld(wp, i, n) }
-                let vOld = ld(vp, i, n), sOld = ld(sp, i, n)
-                dotAcc = dotAcc.addingProduct(gv, sOld / (squareRoot8(vOld) + splat(epsF)))
-                st(mp, i, n, ld(mp, i, n) * splat(b1) + splat(mScale) * gv)
-                st(vp, i, n, vOld * splat(b2) + splat(vScale) * gv * gv)
-                let sv = sOld * splat(r2F) + splat(sScale) * gv
-                st(sp, i, n, sv)
-                l1 += abs8(sv)
-                i += 8
-            }
-            accumulated += layerScale * dlr * Double(horizontalSum(dotAcc))
-            l1Sum += layerScale * Double(horizontalSum(l1))
+            var pass = DAdaptAdamReductions(w: w, s: s, v: v, coupled: coupled, wd: wdF, eps: epsF, r2: r2F,
+                                            sScale: sScale)
+            g.run(&pass, from: span.offset, count: span.count)
+            accumulated += layerScale * dlr * Double(horizontalSum(pass.dot))
+            l1Sum += layerScale * Double(horizontalSum(pass.l1))
         }
         lastLambda = dlr
         let numeratorNew = r2 * numerator + (1 - r2) * accumulated
-        if l1Sum == 0 { return nil }
-        numerator = numeratorNew
-        let dHat = numerator / ((1 - r2) * l1Sum)
-        d = max(d, min(dHat, d * growthRate))
-        let decoupled = wd != 0 && decouple
-        let decayScale = Float(-wd * dlr)
-        for span in spans {
-            let wp = w + span.offset, mp = m + span.offset, vp = v + span.offset
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let denom = squareRoot8(ld(vp, i, n)) + splat(epsF)
-                var wv = ld(wp, i, n)
-                if decoupled { wv = wv + splat(decayScale) * wv }
-                st(wp, i, n, wv - ld(mp, i, n) / denom)
-                i += 8
-            }
+        let updatesWeights = l1Sum != 0
+        if updatesWeights {
+            numerator = numeratorNew
+            let dHat = numerator / ((1 - r2) * l1Sum)
+            d = max(d, min(dHat, d * growthRate))
         }
+        // Pass 2: m and v, then (unless the step was skipped) the weights.
+        var pass = DAdaptAdamUpdate(w: w, m: m, v: v, coupled: coupled, wd: wdF, beta1: b1, beta2: b2, mScale: mScale,
+                                    vScale: vScale, eps: epsF, updatesWeights: updatesWeights,
+                                    decoupled: wd != 0 && decouple, decayScale: Float(-wd * dlr))
+        g.run(&pass, from: 0, count: parameterCount)
+        guard updatesWeights else { return nil }
         k += 1
         return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+    }
+}
+
+/// D-Adapt Adam's first pass over one tensor: the lane sums of g·s/(√v + eps) (old s, v) and |s| (new s).
+private struct DAdaptAdamReductions: GradientPass {
+    let w: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let coupled: Bool, wd: Float, eps: Float, r2: Float, sScale: Float
+    var dot = V8(), l1 = V8()
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let gv = coupled ? g + splat(wd) * ld(w, e, n) : g
+        let sOld = ld(s, e, n)
+        dot = dot.addingProduct(gv, sOld / (squareRoot8(ld(v, e, n)) + splat(eps)))
+        let sv = sOld * splat(r2) + splat(sScale) * gv
+        st(s, e, n, sv)
+        l1 += abs8(sv)
+    }
+}
+
+/// D-Adapt Adam's second pass: m and v, then (unless the step is skipped) the weights.
+private struct DAdaptAdamUpdate: GradientPass {
+    let w: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let coupled: Bool, wd: Float, beta1: Float, beta2: Float, mScale: Float, vScale: Float, eps: Float
+    let updatesWeights: Bool, decoupled: Bool, decayScale: Float
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let w0 = ld(w, e, n)
+        let gv = coupled ? g + splat(wd) * w0 : g
+        let mv = ld(m, e, n) * splat(beta1) + splat(mScale) * gv
+        let vv = ld(v, e, n) * splat(beta2) + splat(vScale) * gv * gv
+        st(m, e, n, mv)
+        st(v, e, n, vv)
+        guard updatesWeights else { return }
+        let denom = squareRoot8(vv) + splat(eps)
+        var wv = w0
+        if decoupled { wv = wv + splat(decayScale) * wv }
+        st(w, e, n, wv - mv / denom)
     }
 }

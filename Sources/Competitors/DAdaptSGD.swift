@@ -39,12 +39,12 @@ final class DAdaptSGD: Competitor {
     func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
     func curveValue(_ c: Int) -> Double { lastLambda }
 
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         var norm0 = g0Norm
         if k == 0 {
             // ‖g₁‖ of the raw gradients (the package computes the decayed gradient here and discards it).
             var squares = 0.0
-            for span in spans { squares += Double(sumOfSquares(g + span.offset, span.count)) }
+            for span in spans { squares += Double(g.sumOfSquares(from: span.offset, count: span.count)) }
             norm0 = squares.squareRoot()
             // An all-zero first gradient divides by zero in the package: skip the step (nothing stored).
             guard norm0 > 0 else { return nil }
@@ -53,27 +53,14 @@ final class DAdaptSGD: Competitor {
         let wdF = Float(wd), dlrF = Float(dlr)
         var numeratorNew = numerator, squares = 0.0
         for span in spans {
-            let gp = g + span.offset, wp = w + span.offset, sp = s + span.offset
             if k == 0 {
-                copyFloats(x0 + span.offset, wp, span.count)
-                copyFloats(z + span.offset, wp, span.count)
+                copyFloats(x0 + span.offset, w + span.offset, span.count)
+                copyFloats(z + span.offset, w + span.offset, span.count)
             }
-            var dotAcc = V8(), sq = V8()
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                var gv = ld(gp, i, n)
-                if wd != 0 { gv = gv + splat(wdF) * ld(wp, i, n) }
-                let sOld = ld(sp, i, n)
-                dotAcc = dotAcc.addingProduct(gv, sOld)
-                let sv = sOld + splat(dlrF) * gv
-                st(sp, i, n, sv)
-                sq = sq.addingProduct(sv, sv)
-                i += 8
-            }
-            numeratorNew += dlr * Double(horizontalSum(dotAcc))
-            squares += Double(horizontalSum(sq))
+            var pass = DAdaptSGDReductions(w: w, s: s, decay: wd != 0, wd: wdF, dlr: dlrF)
+            g.run(&pass, from: span.offset, count: span.count)
+            numeratorNew += dlr * Double(horizontalSum(pass.dot))
+            squares += Double(horizontalSum(pass.squares))
         }
         guard squares > 0 else { return nil }  // the package divides by zero: skip (s is all zero, nothing moved)
         g0Norm = norm0
@@ -96,5 +83,22 @@ final class DAdaptSGD: Competitor {
         }
         k += 1
         return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+    }
+}
+
+/// D-Adapt SGD's first pass over one tensor: s ← s + λ·g and the lane sums of g·s (old s) and s² (new s).
+private struct DAdaptSGDReductions: GradientPass {
+    let w: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+    let decay: Bool, wd: Float, dlr: Float
+    var dot = V8(), squares = V8()
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let gv = decay ? g + splat(wd) * ld(w, e, n) : g
+        let sOld = ld(s, e, n)
+        dot = dot.addingProduct(gv, sOld)
+        let sv = sOld + splat(dlr) * gv
+        st(s, e, n, sv)
+        squares = squares.addingProduct(sv, sv)
     }
 }
