@@ -77,18 +77,8 @@ final class DAdaptAdaGrad: Competitor {
         gsqWeighted += dlr * dlr * g2
         let dHat = (weighted - gsqWeighted) / l1
         d = max(d, min(dHat, d * growthRate))
-        let mu = Float(momentum), ck = Float(1 - momentum)
-        for span in spans {
-            let wp = w + span.offset, ap = alpha + span.offset, sp = sk + span.offset, xp = x0 + span.offset
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let zv = ld(xp, i, n) - ld(sp, i, n) / (squareRoot8(ld(ap, i, n)) + splat(epsF))
-                st(wp, i, n, momentum == 0 ? zv : ld(wp, i, n) * splat(mu) + splat(ck) * zv)
-                i += 8
-            }
-        }
+        var pass = DualAveragingStep(w: w, x0: x0, s: sk, adagradAlpha: alpha, eps: epsF, momentum: momentum)
+        runWithoutGradient(&pass, from: 0, count: parameterCount)
         k += 1
         return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
     }

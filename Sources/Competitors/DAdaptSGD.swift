@@ -68,19 +68,8 @@ final class DAdaptSGD: Competitor {
         numerator = numeratorNew
         let dHat = 2 * numerator / squares.squareRoot()
         d = max(d, min(dHat, d * growthRate))
-        let mu = Float(momentum), ck = Float(1 - momentum)
-        for span in spans {
-            let wp = w + span.offset, sp = s + span.offset, xp = x0 + span.offset, zp = z + span.offset
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let zv = ld(xp, i, n) - ld(sp, i, n)
-                st(zp, i, n, zv)
-                st(wp, i, n, ld(wp, i, n) * splat(mu) + splat(ck) * zv)
-                i += 8
-            }
-        }
+        var pass = DualAveragingStep(w: w, x0: x0, s: s, z: z, momentum: momentum)
+        runWithoutGradient(&pass, from: 0, count: parameterCount)
         k += 1
         return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
     }

@@ -108,13 +108,8 @@ final class Mechanic: Competitor {
             tr[j] = max(b * tr[j] - sOld * h, 0)
             ts[j] = (tm[j] * sInitF / count + tr[j]) / (tv[j].squareRoot() + tunerEps)
         }
-        let newScale = splat(max(scale, 0))
-        var e = 0
-        while e < n {
-            let lanes = Swift.min(8, n - e)
-            st(w, e, lanes, ld(ref, e, lanes) + ld(delta, e, lanes) * newScale)
-            e += 8
-        }
+        var weights = MechanicWeights(w: w, ref: ref, delta: delta, scale: splat(max(scale, 0)))
+        runWithoutGradient(&weights, from: 0, count: n)
         k += 1
         return scale.isFinite ? nil : .nonFiniteStepSize
     }
@@ -159,5 +154,16 @@ private struct MechanicPass: GradientPass {
         hg = hg.addingProduct(dv, gv)
         hx = hx.addingProduct(dv, x1)
         st(delta, i, lanes, dv + (x1 - x))
+    }
+}
+
+/// Mechanic's second pass: w ← ref + S·Δ.
+private struct MechanicWeights: GradientPass {
+    let w: UnsafeMutablePointer<Float>, ref: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
+    let scale: V8
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ lanes: Int, _ g: V8) {
+        st(w, e, lanes, ld(ref, e, lanes) + ld(delta, e, lanes) * scale)
     }
 }

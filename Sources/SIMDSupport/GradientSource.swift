@@ -31,13 +31,15 @@
     /// in its caller's file (three copies: dense chunks, block rows, the tail).
     @inlinable @inline(__always)
     package func run<P: GradientPass>(_ pass: inout P, from start: Int, count: Int) {
+        var local = pass  // a local copy, so that the accumulators stay in registers (not stored every chunk)
+        defer { pass = local }
         var i = start
         let end = start + count
         for block in blocks {
             if block.offset + block.count <= i { continue }
             if block.offset >= end { break }
             while i < block.offset {
-                pass.chunk(i, 8, load8(dense + i))
+                local.chunk(i, 8, load8(dense + i))
                 i += 8
             }
             let x = block.columnFactors
@@ -47,17 +49,17 @@
                 let zeroRow = factor == 0
                 var c = 0
                 while c < block.columns {
-                    pass.chunk(i, 8, zeroRow ? V8() : s * load8(x + c))
+                    local.chunk(i, 8, zeroRow ? V8() : s * load8(x + c))
                     i += 8
                     c += 8
                 }
             }
         }
         while i + 8 <= end {
-            pass.chunk(i, 8, load8(dense + i))
+            local.chunk(i, 8, load8(dense + i))
             i += 8
         }
-        if i < end { pass.chunk(i, end - i, loadPartial(dense, i, end - i)) }
+        if i < end { local.chunk(i, end - i, loadPartial(dense, i, end - i)) }
     }
 
     /// Calls `body(e, g)` for the elements e = start, start + stride, … below start + count, g their gradient.
@@ -146,4 +148,61 @@
         }
         even.toggle()
     }
+}
+
+/// Runs `pass` over the chunks of `start ..< start + count` as ``GradientSource/run(_:from:count:)`` does, for a pass
+/// that reads no gradient (`g` is 0).
+@inlinable @inline(__always)
+package func runWithoutGradient<P: GradientPass>(_ pass: inout P, from start: Int, count: Int) {
+    var local = pass
+    defer { pass = local }
+    var i = start
+    let end = start + count
+    while i + 8 <= end {
+        local.chunk(i, 8, V8())
+        i += 8
+    }
+    if i < end { local.chunk(i, end - i, V8()) }
+}
+
+// Lane helpers of the competitors' passes: loads and stores of a chunk of n ≤ 8 elements, and lane functions.
+
+/// Eight lanes at `p + i`, or the first `n` with the rest 0. The tail is an out-of-line call, so the compiler keeps
+/// the full-chunk path a plain vector load (instead of merging both paths into a chain of blends).
+@inlinable @inline(__always)
+package func ld(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { n == 8 ? load8(p + i) : tailLoad(p, i, n) }
+
+@inlinable @inline(__always)
+package func ld(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) -> V8 { ld(UnsafePointer(p), i, n) }
+
+@inlinable @inline(__always)
+package func st(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) {
+    if n == 8 { store8(v, p + i) } else { tailStore(p, i, n, v) }
+}
+
+@inline(never) @usableFromInline
+func tailLoad(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { loadPartial(p, i, n) }
+
+@inline(never) @usableFromInline
+func tailStore(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) { storePartial(p, i, n, v) }
+
+/// 1 in the first `n` lanes, 0 in the others (masks the tail of a reduction).
+@inlinable @inline(__always)
+package func laneMask(_ n: Int) -> V8 {
+    if n == 8 { return V8(repeating: 1) }
+    var v = V8()
+    for k in 0 ..< n { v[k] = 1 }
+    return v
+}
+
+@inlinable @inline(__always)
+package func abs8(_ x: V8) -> V8 { x.replacing(with: -x, where: x .< 0) }
+
+@inlinable @inline(__always)
+package func max8(_ a: V8, _ b: V8) -> V8 { a.replacing(with: b, where: b .> a) }
+
+/// PyTorch's `lerp(a, b, w)` in Float32: `a + w·(b − a)` for |w| < 0.5, else `b − (b − a)·(1 − w)`.
+@inlinable @inline(__always)
+package func lerp8(_ a: V8, _ b: V8, _ w: Float) -> V8 {
+    abs(w) < 0.5 ? a + V8(repeating: w) * (b - a) : b - (b - a) * V8(repeating: 1 - w)
 }
