@@ -31,9 +31,10 @@ final class COCOB: Competitor {
 
     var summary: String { "COCOB-Backprop (parameterfree 0.0.1): alpha = \(alpha), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] { ["k": k, "rate_mean": rateMean, "rate_max": rateMax] }
-    func loadScalars(_ x: [String: Double]) {
-        k = scalar(x, "k"); rateMean = scalar(x, "rate_mean"); rateMax = scalar(x, "rate_max")
+    static var scalarFields: [(String, ReferenceWritableKeyPath<COCOB, Double>)] {
+        [
+            ("k", \.k), ("rate_mean", \.rateMean), ("rate_max", \.rateMax),
+        ]
     }
 
     func traceValue(_ c: Int) -> Double { c == 0 ? rateMean : rateMax }
@@ -42,12 +43,12 @@ final class COCOB: Competitor {
     func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let n = parameterCount
         if k == 0 { copyFloats(x0, w, n) }
-        let wdF = Float(wd), alphaF = Float(alpha)
+        let alphaF = Float(alpha)
         let decay = wd != 0
         var rateSum = 0.0, highest = -Float.infinity
         for span in spans {
-            var pass = COCOBPass(w: w, x0: x0, theta: theta, gsum: gsum, lmax: lmax, reward: reward, decay: decay,
-                                 wd: wdF, alpha: alphaF)
+            var pass = COCOBPass(w: w, x0: x0, theta: theta, gsum: gsum, lmax: lmax, reward: reward, decay: CoupledDecay(wd, isOn: decay),
+                                 alpha: alphaF)
             g.run(&pass, from: span.offset, count: span.count)
             let sum = pass.sum, high = pass.high
             rateSum += Double(horizontalSum(sum))
@@ -64,13 +65,13 @@ final class COCOB: Competitor {
 private struct COCOBPass: GradientPass {
     let w: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>, theta: UnsafeMutablePointer<Float>
     let gsum: UnsafeMutablePointer<Float>, lmax: UnsafeMutablePointer<Float>, reward: UnsafeMutablePointer<Float>
-    let decay: Bool, wd: Float, alpha: Float
+    let decay: CoupledDecay, alpha: Float
     var sum = V8(), high = V8(repeating: -.infinity)
 
     @inline(__always)
     mutating func chunk(_ j: Int, _ lanes: Int, _ g: V8) {
         let p = ld(w, j, lanes), start = ld(x0, j, lanes)
-        let gv = decay ? g + splat(wd) * p : g
+        let gv = decay(g, p)
         let l = max8(ld(lmax, j, lanes), abs8(gv))
         let th = ld(theta, j, lanes) - gv
         let gs = ld(gsum, j, lanes) + abs8(gv)

@@ -87,10 +87,10 @@ struct CompetitorBasics {
 protocol Competitor: Optimizer {
     var basics: CompetitorBasics { get set }
     var buffers: StateBuffers { get }
-    /// Every Double (and scalar Float) state variable by name.
-    var scalarState: [String: Double] { get }
-    /// Sets the scalars from a validated state (same names as ``scalarState``).
-    func loadScalars(_ scalars: [String: Double])
+    /// Every scalar state variable, by its checkpoint name (exported and restored as Double).
+    static var scalarFields: [(String, ReferenceWritableKeyPath<Self, Double>)] { get }
+    /// Called after a restore has loaded the state (to drop caches derived from it). Default: nothing.
+    func didRestore()
     /// The method's update on a finite loss and gradient. Returns nil on success, or the divergence reason when
     /// the update produced a non-finite step size (then the run is marked diverged).
     /// `g` is the dense gradient or, at batch 1, partly outer products formed inside the passes (same values).
@@ -101,6 +101,13 @@ protocol Competitor: Optimizer {
 }
 
 extension Competitor {
+    func didRestore() {}
+
+    /// The scalars of ``scalarFields`` by name.
+    var scalarState: [String: Double] {
+        Dictionary(uniqueKeysWithValues: Self.scalarFields.map { ($0.0, self[keyPath: $0.1]) })
+    }
+
     var book: StepBookkeeping {
         get { basics.book }
         set { basics.book = newValue }
@@ -194,7 +201,8 @@ extension Competitor {
             throw OptimizerError.stateMismatch(field: name, expected: "a number", found: "nan")
         }
         buffers.load(state.arrays)
-        loadScalars(state.scalars)
+        for (name, field) in Self.scalarFields { self[keyPath: field] = state.scalars[name]! }  // validated above
+        didRestore()
         book = StepBookkeeping(stepsTaken: state.stepsTaken, divergedAtStep: state.divergedAtStep,
                                divergenceReason: state.divergenceReason)
     }
@@ -240,5 +248,29 @@ func identityText(_ method: String, _ settings: CompetitorSettings, _ tensors: [
     return method + " " + json
 }
 
-/// Reads a validated scalar (present by construction after ``OptimizerState/validate(against:)``).
-func scalar(_ scalars: [String: Double], _ name: String) -> Double { scalars[name]! }
+/// A D-Adaptation-style method (Prodigy, D-Adapt Adam/SGD/AdaGrad/Lion): it logs λ, the d·lr (with bias
+/// correction) its last step used, as `step_size`, and d after that step as the trace's second column.
+protocol DistanceAdapting: Competitor {
+    var d: Double { get }
+    var lastLambda: Double { get }
+}
+
+/// `step_size` (λ) and `d`.
+let distanceAdaptingReport = oneStepSize(alsoTracing: "d")
+
+extension DistanceAdapting {
+    var stepSizeReport: StepSizeReport { distanceAdaptingReport }
+    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
+    func curveValue(_ c: Int) -> Double { lastLambda }
+
+    /// The end of a step that updated d: nil, or ``DivergenceReason/nonFiniteStepSize`` when d or the λ the step
+    /// used (`dlr`) is not finite.
+    func stepSizeCheck(used dlr: Double) -> DivergenceReason? {
+        d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+    }
+}
+
+/// Adam's bias correction inside d·lr at step t (Prodigy, D-Adapt Adam): √(1 − β2ᵗ)/(1 − β1ᵗ), or 1 when off.
+func adamBiasCorrection(beta1: Double, beta2: Double, step t: Double, enabled: Bool) -> Double {
+    enabled ? (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)) : 1
+}

@@ -4,10 +4,9 @@ import SIMDSupport
 
 /// D-Adaptation AdaGrad (dense gradients) as `dadaptation` 3.2 `DAdaptAdaGrad` computes it (spec §2.3): dual
 /// averaging with per-coordinate AdaGrad scaling. One parameter group. Logged step size: λ = d·lr used; also d.
-final class DAdaptAdaGrad: Competitor {
+final class DAdaptAdaGrad: DistanceAdapting {
     var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.3). Global doubles: d, W (weighted ‖s‖²), L1 (‖s‖₁), Gw, k. Per element, Float32: α, s, x0.
     var d: Double, weighted = 0.0, l1 = 0.0, gsqWeighted = 0.0, k = 0.0
@@ -37,27 +36,23 @@ final class DAdaptAdaGrad: Competitor {
 
     var summary: String { "D-Adapt AdaGrad (dadaptation 3.2): lr = \(lr), d0 = \(d0), eps = \(eps), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] {
-        ["d": d, "sksq_weighted": weighted, "sk_l1": l1, "gsq_weighted": gsqWeighted, "k": k, "last_step_size": lastLambda]
+    static var scalarFields: [(String, ReferenceWritableKeyPath<DAdaptAdaGrad, Double>)] {
+        [
+            ("d", \.d), ("sksq_weighted", \.weighted), ("sk_l1", \.l1), ("gsq_weighted", \.gsqWeighted), ("k", \.k),
+            ("last_step_size", \.lastLambda),
+        ]
     }
 
-    func loadScalars(_ x: [String: Double]) {
-        d = scalar(x, "d"); weighted = scalar(x, "sksq_weighted"); l1 = scalar(x, "sk_l1")
-        gsqWeighted = scalar(x, "gsq_weighted"); k = scalar(x, "k"); lastLambda = scalar(x, "last_step_size")
-        lastSumsValid = false
-    }
-
-    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
-    func curveValue(_ c: Int) -> Double { lastLambda }
+    func didRestore() { lastSumsValid = false }
 
     func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let dlr = d * lr
-        let wdF = Float(wd), epsF = Float(eps), dlrF = Float(dlr)
+        let epsF = Float(eps), dlrF = Float(dlr)
         var g2 = 0.0, weightedChange = 0.0, l1Change = 0.0
         let recompute = !lastSumsValid, decay = wd != 0
         for (t, span) in spans.enumerated() {
             if k == 0 { copyFloats(x0 + span.offset, w + span.offset, span.count) }
-            var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, recompute: recompute, decay: decay, wd: wdF,
+            var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, recompute: recompute, decay: CoupledDecay(wd, isOn: decay),
                                                eps: epsF, dlr: dlrF)
             g.run(&pass, from: span.offset, count: span.count)
             let oldWSum = recompute ? horizontalSum(pass.oldW) : lastSums[2 * t]
@@ -80,7 +75,7 @@ final class DAdaptAdaGrad: Competitor {
         var pass = DualAveragingStep(w: w, x0: x0, s: sk, adagradAlpha: alpha, eps: epsF, momentum: momentum)
         runWithoutGradient(&pass, from: 0, count: parameterCount)
         k += 1
-        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+        return stepSizeCheck(used: dlr)
     }
 }
 
@@ -88,12 +83,12 @@ final class DAdaptAdaGrad: Competitor {
 /// |s| (old values only when `recompute`, new values), g²/(√α + eps).
 private struct DAdaptAdaGradReductions: GradientPass {
     let w: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
-    let recompute: Bool, decay: Bool, wd: Float, eps: Float, dlr: Float
+    let recompute: Bool, decay: CoupledDecay, eps: Float, dlr: Float
     var oldW = V8(), oldL = V8(), newW = V8(), newL = V8(), gq = V8()
 
     @inline(__always)
     mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
-        let gv = decay ? g + splat(wd) * ld(w, e, n) : g
+        let gv = decay(g, ld(w, e, n))
         let sOld = ld(s, e, n)
         let aOld = ld(alpha, e, n)
         // Padded tail lanes have α = 0 and s = 0: every term below is 0/eps = 0 there.

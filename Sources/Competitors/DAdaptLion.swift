@@ -4,10 +4,9 @@ import SIMDSupport
 
 /// D-Adaptation Lion as `dadaptation` 3.2 `DAdaptLion` computes it (spec §2.4): sign updates of size d·lr, the
 /// parameters moving before d is updated. One parameter group. Logged step size: λ = d·lr used; also d after.
-final class DAdaptLion: Competitor {
+final class DAdaptLion: DistanceAdapting {
     var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.4). Global doubles: d, Nw, k. Per element, Float32: m, s.
     var d: Double, numerator = 0.0, k = 0.0
@@ -28,15 +27,11 @@ final class DAdaptLion: Competitor {
 
     var summary: String { "D-Adapt Lion (dadaptation 3.2): lr = \(lr), d0 = \(d0), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] { ["d": d, "numerator_weighted": numerator, "k": k, "last_step_size": lastLambda] }
-
-    func loadScalars(_ x: [String: Double]) {
-        d = scalar(x, "d"); numerator = scalar(x, "numerator_weighted"); k = scalar(x, "k")
-        lastLambda = scalar(x, "last_step_size")
+    static var scalarFields: [(String, ReferenceWritableKeyPath<DAdaptLion, Double>)] {
+        [
+            ("d", \.d), ("numerator_weighted", \.numerator), ("k", \.k), ("last_step_size", \.lastLambda),
+        ]
     }
-
-    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
-    func curveValue(_ c: Int) -> Double { lastLambda }
 
     func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let dlr = d * lr
@@ -58,7 +53,7 @@ final class DAdaptLion: Competitor {
         numerator = numeratorNew
         d = max(d, numerator / ((1 - r2) * l1Sum))
         k += 1
-        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+        return stepSizeCheck(used: dlr)
     }
 }
 

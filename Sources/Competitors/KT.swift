@@ -31,8 +31,11 @@ final class KT: Competitor {
         "KT (parameterfree 0.0.1): initial wealth = \(initialWealth), weight_decay = \(wd), clip norm = \(clipNorm.map { "\($0)" } ?? "none")"
     }
 
-    var scalarState: [String: Double] { ["wealth": wealth, "t": t, "k": k] }
-    func loadScalars(_ x: [String: Double]) { wealth = scalar(x, "wealth"); t = scalar(x, "t"); k = scalar(x, "k") }
+    static var scalarFields: [(String, ReferenceWritableKeyPath<KT, Double>)] {
+        [
+            ("wealth", \.wealth), ("t", \.t), ("k", \.k),
+        ]
+    }
 
     /// W/t of the last step (before any step: w/2, what the first step uses).
     func traceValue(_ c: Int) -> Double { c == 0 ? (k == 0 ? wealth / (t + 1) : wealth / t) : wealth }
@@ -58,7 +61,7 @@ final class KT: Competitor {
         }
         wealth += gain
         t += 1
-        var pass = KTUpdate(w: w, x0: x0, theta: theta, clip: clip, decay: wd > 0, wd: Float(wd),
+        var pass = KTUpdate(w: w, x0: x0, theta: theta, clip: clip, decay: CoupledDecay(wd, isOn: wd > 0),
                             scale: Float(wealth / t))
         g.run(&pass, from: 0, count: n)
         k += 1
@@ -80,13 +83,11 @@ private struct KTGain: GradientPass {
 /// KT's second pass: θ ← θ − g, w ← x0 + θ·W/t.
 private struct KTUpdate: GradientPass {
     let w: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>, theta: UnsafeMutablePointer<Float>
-    let clip: V8, decay: Bool, wd: Float, scale: Float
+    let clip: V8, decay: CoupledDecay, scale: Float
 
     @inline(__always)
     mutating func chunk(_ i: Int, _ lanes: Int, _ g: V8) {
-        var gv = g * clip
-        let p = ld(w, i, lanes)
-        if decay { gv = gv + splat(wd) * p }
+        let gv = decay(g * clip, ld(w, i, lanes))
         let th = ld(theta, i, lanes) - gv
         st(theta, i, lanes, th)
         st(w, i, lanes, ld(x0, i, lanes) + th * splat(scale))

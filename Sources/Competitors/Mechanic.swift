@@ -71,8 +71,11 @@ final class Mechanic: Competitor {
         "Mechanic (mechanic-pytorch 0.0.1) on torch \(base): base lr = \(lr), weight_decay = \(wd), s_decay = \(sDecay)"
     }
 
-    var scalarState: [String: Double] { ["k": k] }
-    func loadScalars(_ x: [String: Double]) { k = scalar(x, "k") }
+    static var scalarFields: [(String, ReferenceWritableKeyPath<Mechanic, Double>)] {
+        [
+            ("k", \.k),
+        ]
+    }
 
     /// S = Σ sᵢ (Float32, in order).
     var scale: Float {

@@ -5,10 +5,9 @@ import SIMDSupport
 /// Prodigy (Mishchenko & Defazio, ICML 2024, arXiv 2306.06101) as `prodigyopt` 1.1.2 computes it (spec §1): Adam
 /// whose learning rate d·lr grows from d0 by a D-Adaptation estimate of the distance to the solution. One
 /// parameter group. Logged step size: λ = d·lr·bias-correction used by the step; also d after it.
-final class Prodigy: Competitor {
+final class Prodigy: DistanceAdapting {
     var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §1). Global doubles:
     var d: Double, dMax: Double, numerator = 0.0, k = 0.0
@@ -40,27 +39,19 @@ final class Prodigy: Competitor {
         let n = spans.last!.offset + spans.last!.count
         buffers = StateBuffers([("exp_avg", beta1 > 0 ? n : 0), ("exp_avg_sq", n), ("s", sliced), ("p0", sliced)])
         m = buffers["exp_avg"]; v = buffers["exp_avg_sq"]; self.s = buffers["s"]; p0 = buffers["p0"]
-        lastLambda = d0 * lr * (biasCorrection ? (1 - beta2).squareRoot() / (1 - beta1) : 1)
+        lastLambda = d0 * lr * adamBiasCorrection(beta1: beta1, beta2: beta2, step: 1, enabled: biasCorrection)
     }
 
     var summary: String { "Prodigy (prodigyopt 1.1.2): lr = \(lr), d0 = \(d0), d_coef = \(dCoef), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] {
-        ["d": d, "d_max": dMax, "d_numerator": numerator, "k": k, "last_step_size": lastLambda]
+    static var scalarFields: [(String, ReferenceWritableKeyPath<Prodigy, Double>)] {
+        [
+            ("d", \.d), ("d_max", \.dMax), ("d_numerator", \.numerator), ("k", \.k), ("last_step_size", \.lastLambda),
+        ]
     }
-
-    func loadScalars(_ x: [String: Double]) {
-        d = scalar(x, "d"); dMax = scalar(x, "d_max"); numerator = scalar(x, "d_numerator"); k = scalar(x, "k")
-        lastLambda = scalar(x, "last_step_size")
-    }
-
-    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
-    func curveValue(_ c: Int) -> Double { lastLambda }
 
     func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
-        let t = k + 1
-        let bc = biasCorrection ? (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)) : 1
-        let dlr = d * lr * bc
+        let dlr = d * lr * adamBiasCorrection(beta1: beta1, beta2: beta2, step: k + 1, enabled: biasCorrection)
         var numeratorNew = beta3 * numerator
         var denominator = 0.0
         let first = k == 0
@@ -72,7 +63,7 @@ final class Prodigy: Competitor {
             if sliceP == 1 {
                 if first { copyFloats(p0 + sliceStart, w + span.offset, span.count) }
                 var pass = ProdigyReductions(w: w, p0: p0 + sliceStart - span.offset, s: s + sliceStart - span.offset,
-                                             coupled: coupled, wd: wdF, beta3: b3, sScale: sScale)
+                                             decay: CoupledDecay(wd, isOn: coupled), beta3: b3, sScale: sScale)
                 g.run(&pass, from: span.offset, count: span.count)
                 numeratorNew += (d / d0) * dlr * Double(horizontalSum(pass.dot))
                 denominator += Double(horizontalSum(pass.l1))
@@ -103,27 +94,27 @@ final class Prodigy: Competitor {
         }
         // Pass 2: m and v (with the d of the step's start), then the weights (with the new d).
         var pass = ProdigyUpdate(
-            w: w, m: m, v: v, coupled: coupled, wd: wdF, beta1: Float(beta1), beta2: Float(beta2),
+            w: w, m: m, v: v, decay: CoupledDecay(wd, isOn: coupled), beta1: Float(beta1), beta2: Float(beta2),
             mScale: Float(oldD * (1 - beta1)), vScale: Float(oldD * oldD * (1 - beta2)), hasMomentum: beta1 > 0,
             updatesWeights: updatesWeights, epsD: Float(d * eps), decoupled: wd != 0 && decouple,
             decayScale: Float(-wd * dlr), stepScale: Float(-dlr), rawScale: Float(-dlr * d))
         g.run(&pass, from: 0, count: parameterCount)
         guard updatesWeights else { return nil }
         k += 1
-        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+        return stepSizeCheck(used: dlr)
     }
 }
 
 /// Prodigy's first pass over one tensor: s ← β3·s + sScale·g and the lane sums of g·(p0 − w) and |s|.
 private struct ProdigyReductions: GradientPass {
     let w: UnsafeMutablePointer<Float>, p0: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
-    let coupled: Bool, wd: Float, beta3: Float, sScale: Float
+    let decay: CoupledDecay, beta3: Float, sScale: Float
     var dot = V8(), l1 = V8()
 
     @inline(__always)
     mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
         let wv = ld(w, e, n)
-        let gv = coupled ? g + splat(wd) * wv : g
+        let gv = decay(g, wv)
         dot = dot.addingProduct(gv, ld(p0, e, n) - wv)
         let sv = ld(s, e, n) * splat(beta3) + splat(sScale) * gv
         st(s, e, n, sv)
@@ -134,13 +125,13 @@ private struct ProdigyReductions: GradientPass {
 /// Prodigy's second pass: m and v with the step's starting d, then (unless the step is skipped) the weights.
 private struct ProdigyUpdate: GradientPass {
     let w: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
-    let coupled: Bool, wd: Float, beta1: Float, beta2: Float, mScale: Float, vScale: Float, hasMomentum: Bool
+    let decay: CoupledDecay, beta1: Float, beta2: Float, mScale: Float, vScale: Float, hasMomentum: Bool
     let updatesWeights: Bool, epsD: Float, decoupled: Bool, decayScale: Float, stepScale: Float, rawScale: Float
 
     @inline(__always)
     mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
         let w0 = ld(w, e, n)
-        let gv = coupled ? g + splat(wd) * w0 : g
+        let gv = decay(g, w0)
         var mv = V8()
         if hasMomentum {
             mv = ld(m, e, n) * splat(beta1) + splat(mScale) * gv

@@ -206,3 +206,18 @@ package func max8(_ a: V8, _ b: V8) -> V8 { a.replacing(with: b, where: b .> a) 
 package func lerp8(_ a: V8, _ b: V8, _ w: Float) -> V8 {
     abs(w) < 0.5 ? a + V8(repeating: w) * (b - a) : b - (b - a) * V8(repeating: 1 - w)
 }
+
+/// L2 weight decay added to the gradient (the coupled convention of the competitors' packages): g + wd·w in Float32,
+/// or g when off (then w is not read).
+@usableFromInline package struct CoupledDecay {
+    @usableFromInline let isOn: Bool
+    @usableFromInline let wd: Float
+
+    @inlinable package init(_ wd: Double, isOn: Bool) {
+        self.isOn = isOn
+        self.wd = Float(wd)
+    }
+
+    @inlinable @inline(__always)
+    package func callAsFunction(_ g: V8, _ w: @autoclosure () -> V8) -> V8 { isOn ? g + splat(wd) * w() : g }
+}
