@@ -253,6 +253,8 @@ func identityText(_ method: String, _ settings: CompetitorSettings, _ tensors: [
 protocol DistanceAdapting: Competitor {
     var d: Double { get }
     var lastLambda: Double { get }
+    /// The package's step counter `k` (not advanced by a skipped step).
+    var k: Double { get set }
 }
 
 /// `step_size` (λ) and `d`.
@@ -263,10 +265,13 @@ extension DistanceAdapting {
     func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
     func curveValue(_ c: Int) -> Double { lastLambda }
 
-    /// The end of a step that updated d: nil, or ``DivergenceReason/nonFiniteStepSize`` when d or the λ the step
-    /// used (`dlr`) is not finite.
-    func stepSizeCheck(used dlr: Double) -> DivergenceReason? {
-        d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+    /// The end of a step: unless it was skipped, counts it in `k` and returns nil, or
+    /// ``DivergenceReason/nonFiniteStepSize`` when d or the λ the step used (`dlr`) is not finite; a skipped step
+    /// (the package's zero-denominator case) returns nil.
+    func completeStep(movedWeights: Bool = true, used dlr: Double) -> DivergenceReason? {
+        guard movedWeights else { return nil }
+        k += 1
+        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
     }
 }
 

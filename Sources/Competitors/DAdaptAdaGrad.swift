@@ -74,8 +74,7 @@ final class DAdaptAdaGrad: DistanceAdapting {
         d = max(d, min(dHat, d * growthRate))
         var pass = DualAveragingStep(w: w, x0: x0, s: sk, adagradAlpha: alpha, eps: epsF, momentum: momentum)
         runWithoutGradient(&pass, from: 0, count: parameterCount)
-        k += 1
-        return stepSizeCheck(used: dlr)
+        return completeStep(used: dlr)
     }
 }
 

@@ -65,9 +65,7 @@ final class DAdaptAdam: DistanceAdapting {
                                     vScale: vScale, eps: epsF, updatesWeights: updatesWeights,
                                     decoupled: wd != 0 && decouple, decayScale: Float(-wd * dlr))
         g.run(&pass, from: 0, count: parameterCount)
-        guard updatesWeights else { return nil }
-        k += 1
-        return stepSizeCheck(used: dlr)
+        return completeStep(movedWeights: updatesWeights, used: dlr)
     }
 }
 

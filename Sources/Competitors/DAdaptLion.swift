@@ -52,8 +52,7 @@ final class DAdaptLion: DistanceAdapting {
         if l1Sum == 0 { return nil }  // the parameters have already moved (as in the package)
         numerator = numeratorNew
         d = max(d, numerator / ((1 - r2) * l1Sum))
-        k += 1
-        return stepSizeCheck(used: dlr)
+        return completeStep(used: dlr)
     }
 }
 

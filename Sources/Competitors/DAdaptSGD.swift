@@ -64,8 +64,7 @@ final class DAdaptSGD: DistanceAdapting {
         d = max(d, min(dHat, d * growthRate))
         var pass = DualAveragingStep(w: w, x0: x0, s: s, z: z, momentum: momentum)
         runWithoutGradient(&pass, from: 0, count: parameterCount)
-        k += 1
-        return stepSizeCheck(used: dlr)
+        return completeStep(used: dlr)
     }
 }
 

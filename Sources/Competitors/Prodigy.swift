@@ -99,9 +99,7 @@ final class Prodigy: DistanceAdapting {
             updatesWeights: updatesWeights, epsD: Float(d * eps), decoupled: wd != 0 && decouple,
             decayScale: Float(-wd * dlr), stepScale: Float(-dlr), rawScale: Float(-dlr * d))
         g.run(&pass, from: 0, count: parameterCount)
-        guard updatesWeights else { return nil }
-        k += 1
-        return stepSizeCheck(used: dlr)
+        return completeStep(movedWeights: updatesWeights, used: dlr)
     }
 }
 

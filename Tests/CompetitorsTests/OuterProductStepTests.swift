@@ -49,22 +49,6 @@ private struct TwoLayerGradients {
     }
 }
 
-/// Settings that take a method's other code paths (decay, momentum, slices, stored Δ, averaging, clipping).
-private func branchSettings(_ method: CompetitorMethod) -> CompetitorSettings {
-    var s = CompetitorSettings()
-    s.weightDecay = 0.05
-    switch method {
-    case .dadaptSGD, .dadaptAdaGrad: s.sgdMomentum = 0.5
-    case .mechanic: s.lr = 1; s.storeDelta = true
-    case .prodigy: s.sliceP = 3
-    case .dog, .ldog: s.dogAverage = true
-    case .kt: s.ktClipNorm = 1
-    case .dadaptAdam: s.decouple = true
-    default: break
-    }
-    return s
-}
-
 @Suite("Competitors: the batch-1 step on outer-product gradients")
 struct OuterProductStepTests {
     /// Runs `steps` steps of `method` twice, on the dense gradient and on outer products (block regions NaN), and
@@ -118,7 +102,7 @@ struct OuterProductStepTests {
           arguments: CompetitorMethod.allCases, [false, true])
     func formedInPasses(_ method: CompetitorMethod, branches: Bool) throws {
         let layout = TwoLayerGradients(inputs: 24, hidden: 16, outputs: 3)
-        let formed = try compare(method, branches ? branchSettings(method) : CompetitorSettings(), layout: layout)
+        let formed = try compare(method, branches ? exercisingSettings(method) : CompetitorSettings(), layout: layout)
         #expect(formed, "\(method): the aligned layout must take the factored path")
     }
 
