@@ -31,8 +31,14 @@
     /// in its caller's file (three copies: dense chunks, block rows, the tail).
     @inlinable @inline(__always)
     package func run<P: GradientPass>(_ pass: inout P, from start: Int, count: Int) {
-        var local = pass  // a local copy, so that the accumulators stay in registers (not stored every chunk)
-        defer { pass = local }
+        pass = chunks(pass, from: start, count: count)
+    }
+
+    /// ``run(_:from:count:)`` on a copy of `pass`, returned (its accumulators are this function's own: kept in
+    /// registers, where an `inout` pass would be stored back every chunk).
+    @inlinable @inline(__always)
+    package func chunks<P: GradientPass>(_ pass: P, from start: Int, count: Int) -> P {
+        var local = pass
         var i = start
         let end = start + count
         for block in blocks {
@@ -60,6 +66,7 @@
             i += 8
         }
         if i < end { local.chunk(i, end - i, loadPartial(dense, i, end - i)) }
+        return local
     }
 
     /// Calls `body(e, g)` for the elements e = start, start + stride, … below start + count, g their gradient.
@@ -154,8 +161,14 @@
 /// that reads no gradient (`g` is 0).
 @inlinable @inline(__always)
 package func runWithoutGradient<P: GradientPass>(_ pass: inout P, from start: Int, count: Int) {
+    pass = chunksWithoutGradient(pass, from: start, count: count)
+}
+
+/// ``runWithoutGradient(_:from:count:)`` on a copy of `pass`, returned (its accumulators are this function's own:
+/// kept in registers, where an `inout` pass would be stored back every chunk).
+@inlinable @inline(__always)
+package func chunksWithoutGradient<P: GradientPass>(_ pass: P, from start: Int, count: Int) -> P {
     var local = pass
-    defer { pass = local }
     var i = start
     let end = start + count
     while i + 8 <= end {
@@ -163,6 +176,7 @@ package func runWithoutGradient<P: GradientPass>(_ pass: inout P, from start: In
         i += 8
     }
     if i < end { local.chunk(i, end - i, V8()) }
+    return local
 }
 
 // Lane helpers of the competitors' passes: loads and stores of a chunk of n ≤ 8 elements, and lane functions.
