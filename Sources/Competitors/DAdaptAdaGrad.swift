@@ -17,6 +17,8 @@ final class DAdaptAdaGrad: DistanceAdapting {
     /// after a restore (then recomputed once).
     let lastSums: UnsafeMutablePointer<Float>
     var lastSumsValid = false
+    /// The step's z = x0 − s/(√α + eps), formed in the first pass (scratch, allocated once; not state).
+    let z: UnsafeMutablePointer<Float>
 
     let lr, momentum, eps, wd, d0, growthRate: Double
 
@@ -30,9 +32,13 @@ final class DAdaptAdaGrad: DistanceAdapting {
         alpha = buffers["alpha_k"]; sk = buffers["sk"]; x0 = buffers["x0"]
         alpha.update(repeating: 1e-6, count: n)
         lastSums = .allocate(capacity: 2 * spans.count)
+        z = .allocate(capacity: n)
     }
 
-    deinit { lastSums.deallocate() }
+    deinit {
+        lastSums.deallocate()
+        z.deallocate()
+    }
 
     var summary: String { "D-Adapt AdaGrad (dadaptation 3.2): lr = \(lr), d0 = \(d0), eps = \(eps), weight_decay = \(wd)" }
 
@@ -52,7 +58,7 @@ final class DAdaptAdaGrad: DistanceAdapting {
         let recompute = !lastSumsValid, decay = wd != 0
         for (t, span) in spans.enumerated() {
             if k == 0 { copyFloats(x0 + span.offset, w + span.offset, span.count) }
-            var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, recompute: recompute, decay: CoupledDecay(wd, isOn: decay),
+            var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, x0: x0, z: z, recompute: recompute, decay: CoupledDecay(wd, isOn: decay),
                                                eps: epsF, dlr: dlrF)
             g.run(&pass, from: span.offset, count: span.count)
             let oldWSum = recompute ? horizontalSum(pass.oldW) : lastSums[2 * t]
@@ -72,16 +78,17 @@ final class DAdaptAdaGrad: DistanceAdapting {
         gsqWeighted += dlr * dlr * g2
         let dHat = (weighted - gsqWeighted) / l1
         d = max(d, min(dHat, d * growthRate))
-        var pass = DualAveragingStep(w: w, x0: x0, s: sk, adagradAlpha: alpha, eps: epsF, momentum: momentum)
+        var pass = DualAveragingStep(w: w, formedZ: z, momentum: momentum)
         runWithoutGradient(&pass, from: 0, count: parameterCount)
         return completeStep(used: dlr)
     }
 }
 
-/// D-Adapt AdaGrad's first pass over one tensor: α ← α + g², s ← s + λ·g and the lane sums of s²/(√α + eps) and
-/// |s| (old values only when `recompute`, new values), g²/(√α + eps).
+/// D-Adapt AdaGrad's first pass over one tensor: α ← α + g², s ← s + λ·g, z = x0 − s/(√α + eps) (new s and α),
+/// and the lane sums of s²/(√α + eps) and |s| (old values only when `recompute`, new values), g²/(√α + eps).
 private struct DAdaptAdaGradReductions: GradientPass {
     let w: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+    let x0: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>
     let recompute: Bool, decay: CoupledDecay, eps: Float, dlr: Float
     var oldW = V8(), oldL = V8(), newW = V8(), newL = V8(), gq = V8()
 
@@ -102,6 +109,7 @@ private struct DAdaptAdaGradReductions: GradientPass {
         let sv = sOld + splat(dlr) * gv
         st(s, e, n, sv)
         newW += sv * sv / root
+        st(z, e, n, ld(x0, e, n) - sv / root)
         newL += abs8(sv)
     }
 }
