@@ -49,7 +49,7 @@ final class COCOB: Competitor {
         for span in spans {
             var pass = COCOBPass(w: w, x0: x0, theta: theta, gsum: gsum, lmax: lmax, reward: reward, decay: CoupledDecay(wd, isOn: decay),
                                  alpha: alphaF)
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
             let sum = pass.sum, high = pass.high
             rateSum += Double(horizontalSum(sum))
             highest = max(highest, high.max())

@@ -60,7 +60,7 @@ final class DAdaptAdaGrad: DistanceAdapting {
             if k == 0 { copyFloats(x0 + span.offset, w + span.offset, span.count) }
             var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, x0: x0, z: z, recompute: recompute, decay: CoupledDecay(wd, isOn: decay),
                                                eps: epsF, dlr: dlrF)
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
             let oldWSum = recompute ? horizontalSum(pass.oldW) : lastSums[2 * t]
             let oldLSum = recompute ? horizontalSum(pass.oldL) : lastSums[2 * t + 1]
             lastSums[2 * t] = horizontalSum(pass.newW)
@@ -79,7 +79,7 @@ final class DAdaptAdaGrad: DistanceAdapting {
         let dHat = (weighted - gsqWeighted) / l1
         d = max(d, min(dHat, d * growthRate))
         var pass = DualAveragingStep(w: w, formedZ: z, momentum: momentum)
-        runWithoutGradient(&pass, from: 0, count: parameterCount)
+        pass = runWithoutGradient(pass, from: 0, count: parameterCount)
         return completeStep(used: dlr)
     }
 }

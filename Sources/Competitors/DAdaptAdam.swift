@@ -48,7 +48,7 @@ final class DAdaptAdam: DistanceAdapting {
         for span in spans {
             var pass = DAdaptAdamReductions(w: w, s: s, v: v, decay: CoupledDecay(wd, isOn: coupled), eps: epsF, r2: r2F,
                                             sScale: sScale)
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
             accumulated += layerScale * dlr * Double(horizontalSum(pass.dot))
             l1Sum += layerScale * Double(horizontalSum(pass.l1))
         }
@@ -64,7 +64,7 @@ final class DAdaptAdam: DistanceAdapting {
         var pass = DAdaptAdamUpdate(w: w, m: m, v: v, decay: CoupledDecay(wd, isOn: coupled), beta1: b1, beta2: b2, mScale: mScale,
                                     vScale: vScale, eps: epsF, updatesWeights: updatesWeights,
                                     decoupled: wd != 0 && decouple, decayScale: Float(-wd * dlr))
-        g.run(&pass, from: 0, count: parameterCount)
+        pass = g.run(pass, from: 0, count: parameterCount)
         return completeStep(movedWeights: updatesWeights, used: dlr)
     }
 }

@@ -43,7 +43,7 @@ final class DAdaptLion: DistanceAdapting {
         for span in spans {
             var pass = DAdaptLionPass(w: w, m: m, s: s, shrink: shrink, dlr: dlrF, beta1: b1, c1: c1, beta2: b2,
                                       mScale: mScale, r2: r2F, sScale: sScale)
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
             accumulated += dlr * Double(horizontalSum(pass.dot))
             l1Sum += Double(horizontalSum(pass.l1))
         }

@@ -52,7 +52,7 @@ final class DAdaptSGD: DistanceAdapting {
                 copyFloats(z + span.offset, w + span.offset, span.count)
             }
             var pass = DAdaptSGDReductions(w: w, s: s, decay: CoupledDecay(wd, isOn: wd != 0), dlr: dlrF)
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
             numeratorNew += dlr * Double(horizontalSum(pass.dot))
             squares += Double(horizontalSum(pass.squares))
         }
@@ -63,7 +63,7 @@ final class DAdaptSGD: DistanceAdapting {
         let dHat = 2 * numerator / squares.squareRoot()
         d = max(d, min(dHat, d * growthRate))
         var pass = DualAveragingStep(w: w, x0: x0, s: s, z: z, momentum: momentum)
-        runWithoutGradient(&pass, from: 0, count: parameterCount)
+        pass = runWithoutGradient(pass, from: 0, count: parameterCount)
         return completeStep(used: dlr)
     }
 }

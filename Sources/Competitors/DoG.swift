@@ -102,7 +102,7 @@ final class DoG: Competitor {
         for (t, span) in spans.enumerated() {
             if firstStep { copyFloats(x0 + span.offset, w + span.offset, span.count) }
             var pass = DoGReductions(w: w, x0: x0, firstStep: firstStep, decay: CoupledDecay(wd, isOn: decay))
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
             distances[t] = horizontalSum(pass.distance).squareRoot()
             squares[t] = horizontalSum(pass.squares)
         }
@@ -139,7 +139,7 @@ final class DoG: Competitor {
         }
         for (t, span) in spans.enumerated() {
             var pass = SGDStep(w: w, decay: CoupledDecay(wd, isOn: decay), step: -eta[layerwise ? t : 0])
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
         }
         self.firstStep = false
         if average { averageIterate(w) }

@@ -56,14 +56,14 @@ final class KT: Competitor {
         var gain = 0.0
         for span in spans {
             var pass = KTGain(w: w, x0: x0, clip: clip)
-            g.run(&pass, from: span.offset, count: span.count)
+            pass = g.run(pass, from: span.offset, count: span.count)
             gain += Double(horizontalSum(pass.gain))
         }
         wealth += gain
         t += 1
         var pass = KTUpdate(w: w, x0: x0, theta: theta, clip: clip, decay: CoupledDecay(wd, isOn: wd > 0),
                             scale: Float(wealth / t))
-        g.run(&pass, from: 0, count: n)
+        pass = g.run(pass, from: 0, count: n)
         k += 1
         return wealth.isFinite ? nil : .nonFiniteStepSize
     }

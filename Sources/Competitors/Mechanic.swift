@@ -98,7 +98,7 @@ final class Mechanic: Competitor {
             wd: Float(wd), shrink: Float(1 - lr * wd), b1w: Float(1 - beta1), beta2: Float(beta2),
             c2: Float(1 - beta2), stepSize: Float(-(lr / (1 - pow(beta1, step)))),
             bc2Root: Float((1 - pow(beta2, step)).squareRoot()), eps: Float(eps), momentum: Float(momentum))
-        g.run(&pass, from: 0, count: n)
+        pass = g.run(pass, from: 0, count: n)
         let nx2 = pass.nx2, ng2 = pass.ng2, hg = pass.hg, hx = pass.hx
         let nx = horizontalSum(nx2).squareRoot(), ng = horizontalSum(ng2).squareRoot()
         let coefficient = Float(sDecay) * oldScale * (ng / (nx + tunerEps))
@@ -112,7 +112,7 @@ final class Mechanic: Competitor {
             ts[j] = (tm[j] * sInitF / count + tr[j]) / (tv[j].squareRoot() + tunerEps)
         }
         var weights = MechanicWeights(w: w, ref: ref, delta: delta, scale: splat(max(scale, 0)))
-        runWithoutGradient(&weights, from: 0, count: n)
+        weights = runWithoutGradient(weights, from: 0, count: n)
         k += 1
         return scale.isFinite ? nil : .nonFiniteStepSize
     }

@@ -64,7 +64,7 @@ final class Prodigy: DistanceAdapting {
                 if first { copyFloats(p0 + sliceStart, w + span.offset, span.count) }
                 var pass = ProdigyReductions(w: w, p0: p0 + sliceStart - span.offset, s: s + sliceStart - span.offset,
                                              decay: CoupledDecay(wd, isOn: coupled), beta3: b3, sScale: sScale)
-                g.run(&pass, from: span.offset, count: span.count)
+                pass = g.run(pass, from: span.offset, count: span.count)
                 numeratorNew += (d / d0) * dlr * Double(horizontalSum(pass.dot))
                 denominator += Double(horizontalSum(pass.l1))
             } else {
@@ -98,7 +98,7 @@ final class Prodigy: DistanceAdapting {
             mScale: Float(oldD * (1 - beta1)), vScale: Float(oldD * oldD * (1 - beta2)), hasMomentum: beta1 > 0,
             updatesWeights: updatesWeights, epsD: Float(d * eps), decoupled: wd != 0 && decouple,
             decayScale: Float(-wd * dlr), stepScale: Float(-dlr), rawScale: Float(-dlr * d))
-        g.run(&pass, from: 0, count: parameterCount)
+        pass = g.run(pass, from: 0, count: parameterCount)
         return completeStep(movedWeights: updatesWeights, used: dlr)
     }
 }

@@ -80,7 +80,7 @@ final class ScheduleFree: Competitor {
         let cF = Float(c), yScale = Float(gamma * (beta1 * (1 - c) - 1)), zScale = Float(gamma)
         var pass = ScheduleFreePass(w: w, z: z, v: v, adam: adam, decay: CoupledDecay(wd, isOn: wd != 0), beta2: b2, c2: c2, bc2: bc2, eps: epsF,
                                     c: cF, yScale: yScale, zScale: zScale)
-        g.run(&pass, from: 0, count: n)
+        pass = g.run(pass, from: 0, count: n)
         lastLR = gamma
         lastC = c
         k += 1

@@ -29,15 +29,10 @@
     /// the index of the chunk's first element, `n` = 8, or for the last chunk the elements left (lanes n ..< 8 of
     /// `g` are 0), and `g` the gradient. Generic over the pass, so each pass's lane code is specialised and inlined
     /// in its caller's file (three copies: dense chunks, block rows, the tail).
+    /// Returns the pass (its accumulators are this function's copy: kept in registers, where an `inout` pass would be
+    /// stored back every chunk).
     @inlinable @inline(__always)
-    package func run<P: GradientPass>(_ pass: inout P, from start: Int, count: Int) {
-        pass = chunks(pass, from: start, count: count)
-    }
-
-    /// ``run(_:from:count:)`` on a copy of `pass`, returned (its accumulators are this function's own: kept in
-    /// registers, where an `inout` pass would be stored back every chunk).
-    @inlinable @inline(__always)
-    package func chunks<P: GradientPass>(_ pass: P, from start: Int, count: Int) -> P {
+    package func run<P: GradientPass>(_ pass: P, from start: Int, count: Int) -> P {
         var local = pass
         var i = start
         let end = start + count
@@ -113,8 +108,7 @@
     /// itself: even chunks into one 8-lane FMA accumulator, odd ones into another, then the scalar tail by FMA.
     @inlinable @inline(__always)
     package func sumOfSquares(from start: Int, count: Int) -> Float {
-        var pass = SquaresPass()
-        run(&pass, from: start, count: count)
+        let pass = run(SquaresPass(), from: start, count: count)
         var sum = horizontalSum(pass.acc0 + pass.acc1)
         for k in 0 ..< pass.tailCount { sum = sum.addingProduct(pass.tail[k], pass.tail[k]) }
         return sum
@@ -158,16 +152,9 @@
 }
 
 /// Runs `pass` over the chunks of `start ..< start + count` as ``GradientSource/run(_:from:count:)`` does, for a pass
-/// that reads no gradient (`g` is 0).
+/// that reads no gradient (`g` is 0). Returns the pass.
 @inlinable @inline(__always)
-package func runWithoutGradient<P: GradientPass>(_ pass: inout P, from start: Int, count: Int) {
-    pass = chunksWithoutGradient(pass, from: start, count: count)
-}
-
-/// ``runWithoutGradient(_:from:count:)`` on a copy of `pass`, returned (its accumulators are this function's own:
-/// kept in registers, where an `inout` pass would be stored back every chunk).
-@inlinable @inline(__always)
-package func chunksWithoutGradient<P: GradientPass>(_ pass: P, from start: Int, count: Int) -> P {
+package func runWithoutGradient<P: GradientPass>(_ pass: P, from start: Int, count: Int) -> P {
     var local = pass
     var i = start
     let end = start + count
