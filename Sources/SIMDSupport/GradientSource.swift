@@ -1,6 +1,7 @@
-// The gradient of one step as a fused optimizer pass reads it (the learning-rate-free competitors): a dense buffer,
-// except inside outer-product blocks, whose elements are formed on the fly and never written. Everything is
-// `@inlinable @inline(__always)`, so each pass's body is inlined into its caller's loop, in debug builds too.
+// The gradient of one step as the learning-rate-free competitors' fused passes read it: a dense buffer, except
+// inside outer-product blocks (batch 1), whose elements are formed on the fly and never written; the generic pass
+// runner over it, and the competitors' lane helpers. Everything is `@inlinable @inline(__always)`, so each pass's
+// lane code is specialised and inlined into its caller's loop, in debug builds too.
 
 /// A step's gradient: `dense` holds every element outside `blocks`; inside a block, element (r, c) is
 /// rowFactors[r]·columnFactors[c] (one Float32 product; +0 for the whole row when rowFactors[r] == 0), exactly the
@@ -94,14 +95,6 @@
             body(e, value)
             e += stride
         }
-    }
-
-    /// Index of the first block that ends after element `i` (`blocks.count` when none does).
-    @inlinable @inline(__always)
-    package func firstBlock(endingAfter i: Int) -> Int {
-        var b = 0
-        while b < blocks.count && blocks[b].offset + blocks[b].count <= i { b += 1 }
-        return b
     }
 
     /// Σ g² over `start ..< start + count` in Float32, bit for bit ``dot(_:_:_:)`` of the materialised gradient with
