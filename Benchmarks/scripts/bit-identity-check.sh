@@ -2,7 +2,11 @@
 # Bit-identity check across a refactoring: the same 13 configurations (every granularity, base and meta rule, both
 # modes, flush/exact, batch 1 and 4, all stream kinds) with a reference binary and the current one; compares
 # result.json (minus config and wall clock; task diagnostics are additive), curve.csv and the reference trace's
-# columns. Usage: OLD=/path/to/old/mobench bash Benchmarks/scripts/bit-identity-check.sh (from the repo root).
+# columns. Then every learning-rate-free competitor (`--optimizer`, and Mechanic on its SGD base) on label-permuted
+# Fashion-MNIST: mlp:64 and mlp:256,256 at batch 1 (outer-product gradients), mlp:64 at batch 4 (dense), and mlp:64
+# with weight decay and the method's other branches (slice_p, decouple, momentum, averaging, store_delta, clipping).
+# Usage: OLD=/path/to/old/mobench bash Benchmarks/scripts/bit-identity-check.sh (from the repo root);
+# ONLY=competitors runs only the competitor configurations, ONLY=metaoptimize only the first 13.
 OLD=${OLD:?set OLD to the reference mobench binary}
 NEW=${NEW:-.build/release/mobench}
 out=${OUT:-/tmp/mobench-bit-identity}; rm -rf $out; mkdir -p $out
@@ -22,6 +26,26 @@ configs=(
  "--model simple-cnn --base adamw --meta adam --task-length 100 --stream label-permuted"
  "--model mlp:64,40 --base lion --meta rmsprop --mode standard --meta-weight-decay 0.1 --stream class-incremental --classes-per-task 2 --tasks 2 --task-length 200"
 )
+competitors="prodigy dadapt-adam dadapt-sgd dadapt-adagrad dadapt-lion dog ldog schedule-free-adamw schedule-free-sgd mechanic cocob kt"
+# Per method, the settings that take its other code paths (coupled/decoupled decay, momentum, slices, averaging, …).
+declare -A variant=(
+ [prodigy]="--weight-decay 0.01 --slice-p 11" [dadapt-adam]="--weight-decay 0.01" [dadapt-sgd]="--weight-decay 0.01 --sgd-momentum 0.9"
+ [dadapt-adagrad]="--weight-decay 0.01 --sgd-momentum 0.5" [dadapt-lion]="--weight-decay 0.1" [dog]="--weight-decay 0.01 --dog-average"
+ [ldog]="--weight-decay 0.01" [schedule-free-adamw]="--weight-decay 0.01" [schedule-free-sgd]="--weight-decay 0.01"
+ [mechanic]="--weight-decay 0.01 --store-delta" [cocob]="--weight-decay 0.01" [kt]="--weight-decay 0.01 --kt-clip-norm 1"
+)
+case ${ONLY:-all} in
+ competitors) configs=() ;;
+ metaoptimize) competitors="" ;;
+esac
+for m in $competitors; do
+  configs+=("--optimizer $m --model mlp:64 --stream label-permuted")
+  configs+=("--optimizer $m --model mlp:256,256 --stream label-permuted --task-length 150")
+  configs+=("--optimizer $m --model mlp:64 --stream label-permuted --batch-size 4")
+  configs+=("--optimizer $m --model mlp:64 --stream label-permuted ${variant[$m]}")
+done
+[ -n "$competitors" ] && configs+=("--optimizer mechanic --base sgd --model mlp:64 --stream label-permuted"
+                                   "--optimizer mechanic --base sgd --sgd-momentum 0.9 --model mlp:64 --stream label-permuted --batch-size 4")
 fail=0
 for k in "${!configs[@]}"; do
   for b in old new; do

@@ -31,48 +31,26 @@ final class COCOB: Competitor {
 
     var summary: String { "COCOB-Backprop (parameterfree 0.0.1): alpha = \(alpha), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] { ["k": k, "rate_mean": rateMean, "rate_max": rateMax] }
-    func loadScalars(_ x: [String: Double]) {
-        k = scalar(x, "k"); rateMean = scalar(x, "rate_mean"); rateMax = scalar(x, "rate_max")
+    static var scalarFields: [(String, ReferenceWritableKeyPath<COCOB, Double>)] {
+        [
+            ("k", \.k), ("rate_mean", \.rateMean), ("rate_max", \.rateMax),
+        ]
     }
 
     func traceValue(_ c: Int) -> Double { c == 0 ? rateMean : rateMax }
     func curveValue(_ c: Int) -> Double { c == 0 ? rateMean : rateMax }
 
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let n = parameterCount
         if k == 0 { copyFloats(x0, w, n) }
-        let wdF = Float(wd), alphaF = Float(alpha)
+        let alphaF = Float(alpha)
         let decay = wd != 0
         var rateSum = 0.0, highest = -Float.infinity
         for span in spans {
-            let o = span.offset
-            var sum = V8(), high = V8(repeating: -.infinity)
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let lanes = Swift.min(8, countI - i)
-                let j = o + i
-                let p = ld(w, j, lanes), start = ld(x0, j, lanes)
-                var gv = ld(g, j, lanes)
-                if decay { gv = gv + splat(wdF) * p }
-                let l = max8(ld(lmax, j, lanes), abs8(gv))
-                let th = ld(theta, j, lanes) - gv
-                let gs = ld(gsum, j, lanes) + abs8(gv)
-                let r = max8(ld(reward, j, lanes) - gv * (p - start), V8())
-                let den = max8(gs + l, splat(alphaF) * l) * l
-                let rl = r + l
-                st(lmax, j, lanes, l)
-                st(theta, j, lanes, th)
-                st(gsum, j, lanes, gs)
-                st(reward, j, lanes, r)
-                st(w, j, lanes, rl * th / den + start)
-                // Padded tail lanes are 0/0: keep them out of the sum and the max.
-                let rate = (rl / den).replacing(with: 0, where: laneMask(lanes) .== 0)
-                sum += rate
-                high = max8(high, rate.replacing(with: -.infinity, where: laneMask(lanes) .== 0))
-                i += 8
-            }
+            var pass = COCOBPass(w: w, x0: x0, theta: theta, gsum: gsum, lmax: lmax, reward: reward, decay: CoupledDecay(wd, isOn: decay),
+                                 alpha: alphaF)
+            pass = g.run(pass, from: span.offset, count: span.count)
+            let sum = pass.sum, high = pass.high
             rateSum += Double(horizontalSum(sum))
             highest = max(highest, high.max())
         }
@@ -80,5 +58,34 @@ final class COCOB: Competitor {
         rateMax = Double(highest)
         k += 1
         return rateMean.isFinite ? nil : .nonFiniteStepSize
+    }
+}
+
+/// COCOB's pass over one tensor: the betting update of L, θ, G, R and w, and the lane sum and max of the rate.
+private struct COCOBPass: GradientPass {
+    let w: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>, theta: UnsafeMutablePointer<Float>
+    let gsum: UnsafeMutablePointer<Float>, lmax: UnsafeMutablePointer<Float>, reward: UnsafeMutablePointer<Float>
+    let decay: CoupledDecay, alpha: Float
+    var sum = V8(), high = V8(repeating: -.infinity)
+
+    @inline(__always)
+    mutating func chunk(_ j: Int, _ lanes: Int, _ g: V8) {
+        let p = ld(w, j, lanes), start = ld(x0, j, lanes)
+        let gv = decay(g, p)
+        let l = max8(ld(lmax, j, lanes), abs8(gv))
+        let th = ld(theta, j, lanes) - gv
+        let gs = ld(gsum, j, lanes) + abs8(gv)
+        let r = max8(ld(reward, j, lanes) - gv * (p - start), V8())
+        let den = max8(gs + l, splat(alpha) * l) * l
+        let rl = r + l
+        st(lmax, j, lanes, l)
+        st(theta, j, lanes, th)
+        st(gsum, j, lanes, gs)
+        st(reward, j, lanes, r)
+        st(w, j, lanes, rl * th / den + start)
+        // Padded tail lanes are 0/0: keep them out of the sum and the max.
+        let rate = (rl / den).replacing(with: 0, where: laneMask(lanes) .== 0)
+        sum += rate
+        high = max8(high, rate.replacing(with: -.infinity, where: laneMask(lanes) .== 0))
     }
 }

@@ -57,10 +57,11 @@ struct StepBookkeeping: Sendable {
     var divergenceReason: DivergenceReason?
 
     /// True when the step may run: not diverged, finite loss, finite gradient. Otherwise records why and refuses.
-    mutating func admit(loss: Float, gradients: UnsafePointer<Float>, count: Int) -> Bool {
+    /// (The blocks of a factored gradient are finite by ``outerProductIsFusable(_:flushing:)``.)
+    mutating func admit(loss: Float, gradients: GradientSource, count: Int) -> Bool {
         guard divergedAtStep == nil else { return false }
         guard loss.isFinite else { return diverge(.nonFiniteLoss) }
-        guard allFinite(gradients, count: count) else { return diverge(.nonFiniteGradient) }
+        guard gradients.denseIsFinite(count: count) else { return diverge(.nonFiniteGradient) }
         return true
     }
 
@@ -86,19 +87,27 @@ struct CompetitorBasics {
 protocol Competitor: Optimizer {
     var basics: CompetitorBasics { get set }
     var buffers: StateBuffers { get }
-    /// Every Double (and scalar Float) state variable by name.
-    var scalarState: [String: Double] { get }
-    /// Sets the scalars from a validated state (same names as ``scalarState``).
-    func loadScalars(_ scalars: [String: Double])
+    /// Every scalar state variable, by its checkpoint name (exported and restored as Double).
+    static var scalarFields: [(String, ReferenceWritableKeyPath<Self, Double>)] { get }
+    /// Called after a restore has loaded the state (to drop caches derived from it). Default: nothing.
+    func didRestore()
     /// The method's update on a finite loss and gradient. Returns nil on success, or the divergence reason when
     /// the update produced a non-finite step size (then the run is marked diverged).
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason?
+    /// `g` is the dense gradient or, at batch 1, partly outer products formed inside the passes (same values).
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason?
     /// Value `k` of the trace columns (the step just completed) and of the curve columns.
     func traceValue(_ k: Int) -> Double
     func curveValue(_ k: Int) -> Double
 }
 
 extension Competitor {
+    func didRestore() {}
+
+    /// The scalars of ``scalarFields`` by name.
+    var scalarState: [String: Double] {
+        Dictionary(uniqueKeysWithValues: Self.scalarFields.map { ($0.0, self[keyPath: $0.1]) })
+    }
+
     var book: StepBookkeeping {
         get { basics.book }
         set { basics.book = newValue }
@@ -116,11 +125,52 @@ extension Competitor {
     func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float) -> Bool {
         precondition(weights.count == parameterCount && gradients.count == parameterCount,
                      "expected buffers of \(parameterCount) weights")
+        return run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!), loss: loss)
+    }
+
+    /// The batch-1 step: the outer-product blocks' gradients are formed inside the passes (never written) when
+    /// their layout gives the dense step's lanes (``formsOuterProducts(_:)``); otherwise they are materialised and
+    /// the dense step runs. Bit for bit the dense step either way.
+    @discardableResult
+    func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
+              outerProducts: [OuterProductGradient], loss: Float) -> Bool {
+        precondition(weights.count == parameterCount && gradients.count == parameterCount,
+                     "expected buffers of \(parameterCount) weights")
+        guard book.divergedAtStep == nil else { return false }
+        return outerProducts.withUnsafeBufferPointer { blocks in
+            guard formsOuterProducts(blocks) else {
+                for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
+                return run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!),
+                           loss: loss)
+            }
+            return run(weights: weights.baseAddress!,
+                       gradients: GradientSource(dense: gradients.baseAddress!, blocks: blocks), loss: loss)
+        }
+    }
+
+    /// True when the blocks can be formed in the passes with the dense lanes: sorted, disjoint, each inside one
+    /// tensor at a multiple of 8 elements from its start and from 0, columns a multiple of 8, and their products
+    /// exactly the dense values (``outerProductIsFusable(_:flushing:)``).
+    func formsOuterProducts(_ blocks: UnsafeBufferPointer<OuterProductGradient>) -> Bool {
+        var previousEnd = 0
+        for block in blocks {
+            guard block.rows >= 1, block.columns % 8 == 0, block.offset >= previousEnd, block.offset % 8 == 0,
+                  let span = spans.first(where: { block.offset >= $0.offset && block.offset < $0.offset + $0.count }),
+                  (block.offset - span.offset) % 8 == 0, block.offset + block.count <= span.offset + span.count,
+                  outerProductIsFusable(block, flushing: settings.flushSubnormals)
+            else { return false }
+            previousEnd = block.offset + block.count
+        }
+        return true
+    }
+
+    /// Both entry points: divergence checks, then the method's update.
+    private func run(weights: UnsafeMutablePointer<Float>, gradients: GradientSource, loss: Float) -> Bool {
         guard book.divergedAtStep == nil else { return false }
         let floatingPointEnvironment = settings.flushSubnormals ? SubnormalFlush.begin() : nil
         defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
-        guard book.admit(loss: loss, gradients: gradients.baseAddress!, count: parameterCount) else { return false }
-        if let reason = update(weights: weights.baseAddress!, gradients: gradients.baseAddress!, loss: loss) {
+        guard book.admit(loss: loss, gradients: gradients, count: parameterCount) else { return false }
+        if let reason = update(weights: weights, gradients: gradients, loss: loss) {
             return book.diverge(reason)
         }
         book.stepsTaken += 1
@@ -151,7 +201,8 @@ extension Competitor {
             throw OptimizerError.stateMismatch(field: name, expected: "a number", found: "nan")
         }
         buffers.load(state.arrays)
-        loadScalars(state.scalars)
+        for (name, field) in Self.scalarFields { self[keyPath: field] = state.scalars[name]! }  // validated above
+        didRestore()
         book = StepBookkeeping(stepsTaken: state.stepsTaken, divergedAtStep: state.divergedAtStep,
                                divergenceReason: state.divergenceReason)
     }
@@ -197,62 +248,34 @@ func identityText(_ method: String, _ settings: CompetitorSettings, _ tensors: [
     return method + " " + json
 }
 
-/// Reads a validated scalar (present by construction after ``OptimizerState/validate(against:)``).
-func scalar(_ scalars: [String: Double], _ name: String) -> Double { scalars[name]! }
+/// A D-Adaptation-style method (Prodigy, D-Adapt Adam/SGD/AdaGrad/Lion): it logs λ, the d·lr (with bias
+/// correction) its last step used, as `step_size`, and d after that step as the trace's second column.
+protocol DistanceAdapting: Competitor {
+    var d: Double { get }
+    var lastLambda: Double { get }
+    /// The package's step counter `k` (not advanced by a skipped step).
+    var k: Double { get set }
+}
 
-// MARK: - Lane helpers
+/// `step_size` (λ) and `d`.
+let distanceAdaptingReport = oneStepSize(alsoTracing: "d")
 
-/// Calls `body(i, n)` for each chunk of 8 elements of `0 ..< count` (n = 8) and for the tail (n < 8).
-@inline(__always)
-func forChunks(_ count: Int, _ body: (_ i: Int, _ n: Int) -> Void) {
-    var i = 0
-    while i + 8 <= count {
-        body(i, 8)
-        i += 8
+extension DistanceAdapting {
+    var stepSizeReport: StepSizeReport { distanceAdaptingReport }
+    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
+    func curveValue(_ c: Int) -> Double { lastLambda }
+
+    /// The end of a step: unless it was skipped, counts it in `k` and returns nil, or
+    /// ``DivergenceReason/nonFiniteStepSize`` when d or the λ the step used (`dlr`) is not finite; a skipped step
+    /// (the package's zero-denominator case) returns nil.
+    func completeStep(movedWeights: Bool = true, used dlr: Double) -> DivergenceReason? {
+        guard movedWeights else { return nil }
+        k += 1
+        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
     }
-    if i < count { body(i, count - i) }
 }
 
-/// Eight lanes at `p + i`, or the first `n` with the rest 0. The tail is an out-of-line call, so the compiler keeps
-/// the full-chunk path a plain vector load (instead of merging both paths into a chain of blends).
-@inline(__always)
-func ld(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { n == 8 ? load8(p + i) : tailLoad(p, i, n) }
-
-@inline(__always)
-func ld(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) -> V8 { ld(UnsafePointer(p), i, n) }
-
-@inline(__always)
-func st(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) {
-    if n == 8 { store8(v, p + i) } else { tailStore(p, i, n, v) }
+/// Adam's bias correction inside d·lr at step t (Prodigy, D-Adapt Adam): √(1 − β2ᵗ)/(1 − β1ᵗ), or 1 when off.
+func adamBiasCorrection(beta1: Double, beta2: Double, step t: Double, enabled: Bool) -> Double {
+    enabled ? (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)) : 1
 }
-
-@inline(never)
-func tailLoad(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V8 { loadPartial(p, i, n) }
-
-@inline(never)
-func tailStore(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: V8) { storePartial(p, i, n, v) }
-
-/// 1 in the first `n` lanes, 0 in the others (masks the tail of a reduction).
-@inline(__always)
-func laneMask(_ n: Int) -> V8 {
-    if n == 8 { return V8(repeating: 1) }
-    var v = V8()
-    for k in 0 ..< n { v[k] = 1 }
-    return v
-}
-
-@inline(__always)
-func abs8(_ x: V8) -> V8 { x.replacing(with: -x, where: x .< 0) }
-
-@inline(__always)
-func max8(_ a: V8, _ b: V8) -> V8 { a.replacing(with: b, where: b .> a) }
-
-/// PyTorch's `lerp(a, b, w)` in Float32: `a + w·(b − a)` for |w| < 0.5, else `b − (b − a)·(1 − w)`.
-@inline(__always)
-func lerp8(_ a: V8, _ b: V8, _ w: Float) -> V8 {
-    abs(w) < 0.5 ? a + V8(repeating: w) * (b - a) : b - (b - a) * V8(repeating: 1 - w)
-}
-
-/// Σ x² in Float32 (8-lane accumulation).
-@inline(__always)
-func sumOfSquares(_ p: UnsafePointer<Float>, _ count: Int) -> Float { dot(p, p, count) }

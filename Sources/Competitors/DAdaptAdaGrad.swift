@@ -4,15 +4,21 @@ import SIMDSupport
 
 /// D-Adaptation AdaGrad (dense gradients) as `dadaptation` 3.2 `DAdaptAdaGrad` computes it (spec §2.3): dual
 /// averaging with per-coordinate AdaGrad scaling. One parameter group. Logged step size: λ = d·lr used; also d.
-final class DAdaptAdaGrad: Competitor {
+final class DAdaptAdaGrad: DistanceAdapting {
     var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.3). Global doubles: d, W (weighted ‖s‖²), L1 (‖s‖₁), Gw, k. Per element, Float32: α, s, x0.
     var d: Double, weighted = 0.0, l1 = 0.0, gsqWeighted = 0.0, k = 0.0
     var lastLambda: Double
     let alpha: UnsafeMutablePointer<Float>, sk: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>
+    /// Per tensor, the Float32 lane sums Σ s²/(√α + eps) and Σ |s| of the last step's new s and α: exactly this
+    /// step's sums over the old s and α (same values, same lanes), so they are not recomputed. Not state: invalid
+    /// after a restore (then recomputed once).
+    let lastSums: UnsafeMutablePointer<Float>
+    var lastSumsValid = false
+    /// The step's z = x0 − s/(√α + eps), formed in the first pass (scratch, allocated once; not state).
+    let z: UnsafeMutablePointer<Float>
 
     let lr, momentum, eps, wd, d0, growthRate: Double
 
@@ -25,55 +31,45 @@ final class DAdaptAdaGrad: Competitor {
         buffers = StateBuffers([("alpha_k", n), ("sk", n), ("x0", n)])
         alpha = buffers["alpha_k"]; sk = buffers["sk"]; x0 = buffers["x0"]
         alpha.update(repeating: 1e-6, count: n)
+        lastSums = .allocate(capacity: 2 * spans.count)
+        z = .allocate(capacity: n)
+    }
+
+    deinit {
+        lastSums.deallocate()
+        z.deallocate()
     }
 
     var summary: String { "D-Adapt AdaGrad (dadaptation 3.2): lr = \(lr), d0 = \(d0), eps = \(eps), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] {
-        ["d": d, "sksq_weighted": weighted, "sk_l1": l1, "gsq_weighted": gsqWeighted, "k": k, "last_step_size": lastLambda]
+    static var scalarFields: [(String, ReferenceWritableKeyPath<DAdaptAdaGrad, Double>)] {
+        [
+            ("d", \.d), ("sksq_weighted", \.weighted), ("sk_l1", \.l1), ("gsq_weighted", \.gsqWeighted), ("k", \.k),
+            ("last_step_size", \.lastLambda),
+        ]
     }
 
-    func loadScalars(_ x: [String: Double]) {
-        d = scalar(x, "d"); weighted = scalar(x, "sksq_weighted"); l1 = scalar(x, "sk_l1")
-        gsqWeighted = scalar(x, "gsq_weighted"); k = scalar(x, "k"); lastLambda = scalar(x, "last_step_size")
-    }
+    func didRestore() { lastSumsValid = false }
 
-    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
-    func curveValue(_ c: Int) -> Double { lastLambda }
-
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let dlr = d * lr
-        let wdF = Float(wd), epsF = Float(eps), dlrF = Float(dlr)
+        let epsF = Float(eps), dlrF = Float(dlr)
         var g2 = 0.0, weightedChange = 0.0, l1Change = 0.0
-        for span in spans {
-            let gp = g + span.offset, wp = w + span.offset, ap = alpha + span.offset, sp = sk + span.offset
-            if k == 0 { copyFloats(x0 + span.offset, wp, span.count) }
-            var oldW = V8(), oldL = V8(), newW = V8(), newL = V8(), gq = V8()
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                var gv = ld(gp, i, n)
-                if wd != 0 { gv = gv + splat(wdF) * ld(wp, i, n) }
-                let sOld = ld(sp, i, n)
-                let aOld = ld(ap, i, n)
-                // Padded tail lanes have α = 0 and s = 0: every term below is 0/eps = 0 there.
-                oldW += sOld * sOld / (squareRoot8(aOld) + splat(epsF))
-                oldL += abs8(sOld)
-                let a = aOld + gv * gv
-                st(ap, i, n, a)
-                let root = squareRoot8(a) + splat(epsF)
-                gq += gv * gv / root
-                let sv = sOld + splat(dlrF) * gv
-                st(sp, i, n, sv)
-                newW += sv * sv / root
-                newL += abs8(sv)
-                i += 8
-            }
-            g2 += Double(horizontalSum(gq))
-            weightedChange += Double(horizontalSum(newW)) - Double(horizontalSum(oldW))
-            l1Change += Double(horizontalSum(newL)) - Double(horizontalSum(oldL))
+        let recompute = !lastSumsValid, decay = wd != 0
+        for (t, span) in spans.enumerated() {
+            if k == 0 { copyFloats(x0 + span.offset, w + span.offset, span.count) }
+            var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, x0: x0, z: z, recompute: recompute, decay: CoupledDecay(wd, isOn: decay),
+                                               eps: epsF, dlr: dlrF)
+            pass = g.run(pass, from: span.offset, count: span.count)
+            let oldWSum = recompute ? horizontalSum(pass.oldW) : lastSums[2 * t]
+            let oldLSum = recompute ? horizontalSum(pass.oldL) : lastSums[2 * t + 1]
+            lastSums[2 * t] = horizontalSum(pass.newW)
+            lastSums[2 * t + 1] = horizontalSum(pass.newL)
+            g2 += Double(horizontalSum(pass.gq))
+            weightedChange += Double(lastSums[2 * t]) - Double(oldWSum)
+            l1Change += Double(lastSums[2 * t + 1]) - Double(oldLSum)
         }
+        lastSumsValid = true
         lastLambda = dlr
         let weightedNew = weighted + weightedChange, l1New = l1 + l1Change
         if l1New == 0 { return nil }
@@ -82,19 +78,38 @@ final class DAdaptAdaGrad: Competitor {
         gsqWeighted += dlr * dlr * g2
         let dHat = (weighted - gsqWeighted) / l1
         d = max(d, min(dHat, d * growthRate))
-        let mu = Float(momentum), ck = Float(1 - momentum)
-        for span in spans {
-            let wp = w + span.offset, ap = alpha + span.offset, sp = sk + span.offset, xp = x0 + span.offset
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let zv = ld(xp, i, n) - ld(sp, i, n) / (squareRoot8(ld(ap, i, n)) + splat(epsF))
-                st(wp, i, n, momentum == 0 ? zv : ld(wp, i, n) * splat(mu) + splat(ck) * zv)
-                i += 8
-            }
+        var pass = DualAveragingStep(w: w, formedZ: z, momentum: momentum)
+        pass = runWithoutGradient(pass, from: 0, count: parameterCount)
+        return completeStep(used: dlr)
+    }
+}
+
+/// D-Adapt AdaGrad's first pass over one tensor: α ← α + g², s ← s + λ·g, z = x0 − s/(√α + eps) (new s and α),
+/// and the lane sums of s²/(√α + eps) and |s| (old values only when `recompute`, new values), g²/(√α + eps).
+private struct DAdaptAdaGradReductions: GradientPass {
+    let w: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+    let x0: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>
+    let recompute: Bool, decay: CoupledDecay, eps: Float, dlr: Float
+    var oldW = V8(), oldL = V8(), newW = V8(), newL = V8(), gq = V8()
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let gv = decay(g, ld(w, e, n))
+        let sOld = ld(s, e, n)
+        let aOld = ld(alpha, e, n)
+        // Padded tail lanes have α = 0 and s = 0: every term below is 0/eps = 0 there.
+        if recompute {
+            oldW += sOld * sOld / (squareRoot8(aOld) + splat(eps))
+            oldL += abs8(sOld)
         }
-        k += 1
-        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+        let a = aOld + gv * gv
+        st(alpha, e, n, a)
+        let root = squareRoot8(a) + splat(eps)
+        gq += gv * gv / root
+        let sv = sOld + splat(dlr) * gv
+        st(s, e, n, sv)
+        newW += sv * sv / root
+        st(z, e, n, ld(x0, e, n) - sv / root)
+        newL += abs8(sv)
     }
 }

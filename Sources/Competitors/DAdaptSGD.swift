@@ -4,10 +4,9 @@ import SIMDSupport
 
 /// D-Adaptation SGD as `dadaptation` 3.2 `DAdaptSGD` computes it (spec §2.2): dual averaging z = x0 − s with the
 /// step λ = d·lr/‖g₁‖, d from the D-Adaptation lower bound. One parameter group. Logged step size: λ used; also d.
-final class DAdaptSGD: Competitor {
+final class DAdaptSGD: DistanceAdapting {
     var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §2.2). Global doubles: d, the running numerator N, k, ‖g₁‖. Per element, Float32: s, x0, z.
     var d: Double, numerator = 0.0, k = 0.0, g0Norm = 0.0
@@ -27,53 +26,35 @@ final class DAdaptSGD: Competitor {
 
     var summary: String { "D-Adapt SGD (dadaptation 3.2): lr = \(lr), d0 = \(d0), momentum = \(momentum), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] {
-        ["d": d, "numerator_weighted": numerator, "k": k, "g0_norm": g0Norm, "last_step_size": lastLambda]
+    static var scalarFields: [(String, ReferenceWritableKeyPath<DAdaptSGD, Double>)] {
+        [
+            ("d", \.d), ("numerator_weighted", \.numerator), ("k", \.k), ("g0_norm", \.g0Norm),
+            ("last_step_size", \.lastLambda),
+        ]
     }
 
-    func loadScalars(_ x: [String: Double]) {
-        d = scalar(x, "d"); numerator = scalar(x, "numerator_weighted"); k = scalar(x, "k")
-        g0Norm = scalar(x, "g0_norm"); lastLambda = scalar(x, "last_step_size")
-    }
-
-    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
-    func curveValue(_ c: Int) -> Double { lastLambda }
-
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         var norm0 = g0Norm
         if k == 0 {
             // ‖g₁‖ of the raw gradients (the package computes the decayed gradient here and discards it).
             var squares = 0.0
-            for span in spans { squares += Double(sumOfSquares(g + span.offset, span.count)) }
+            for span in spans { squares += Double(g.sumOfSquares(from: span.offset, count: span.count)) }
             norm0 = squares.squareRoot()
             // An all-zero first gradient divides by zero in the package: skip the step (nothing stored).
             guard norm0 > 0 else { return nil }
         }
         let dlr = d * lr / norm0
-        let wdF = Float(wd), dlrF = Float(dlr)
+        let dlrF = Float(dlr)
         var numeratorNew = numerator, squares = 0.0
         for span in spans {
-            let gp = g + span.offset, wp = w + span.offset, sp = s + span.offset
             if k == 0 {
-                copyFloats(x0 + span.offset, wp, span.count)
-                copyFloats(z + span.offset, wp, span.count)
+                copyFloats(x0 + span.offset, w + span.offset, span.count)
+                copyFloats(z + span.offset, w + span.offset, span.count)
             }
-            var dotAcc = V8(), sq = V8()
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                var gv = ld(gp, i, n)
-                if wd != 0 { gv = gv + splat(wdF) * ld(wp, i, n) }
-                let sOld = ld(sp, i, n)
-                dotAcc = dotAcc.addingProduct(gv, sOld)
-                let sv = sOld + splat(dlrF) * gv
-                st(sp, i, n, sv)
-                sq = sq.addingProduct(sv, sv)
-                i += 8
-            }
-            numeratorNew += dlr * Double(horizontalSum(dotAcc))
-            squares += Double(horizontalSum(sq))
+            var pass = DAdaptSGDReductions(w: w, s: s, decay: CoupledDecay(wd, isOn: wd != 0), dlr: dlrF)
+            pass = g.run(pass, from: span.offset, count: span.count)
+            numeratorNew += dlr * Double(horizontalSum(pass.dot))
+            squares += Double(horizontalSum(pass.squares))
         }
         guard squares > 0 else { return nil }  // the package divides by zero: skip (s is all zero, nothing moved)
         g0Norm = norm0
@@ -81,20 +62,25 @@ final class DAdaptSGD: Competitor {
         numerator = numeratorNew
         let dHat = 2 * numerator / squares.squareRoot()
         d = max(d, min(dHat, d * growthRate))
-        let mu = Float(momentum), ck = Float(1 - momentum)
-        for span in spans {
-            let wp = w + span.offset, sp = s + span.offset, xp = x0 + span.offset, zp = z + span.offset
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let zv = ld(xp, i, n) - ld(sp, i, n)
-                st(zp, i, n, zv)
-                st(wp, i, n, ld(wp, i, n) * splat(mu) + splat(ck) * zv)
-                i += 8
-            }
-        }
-        k += 1
-        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+        var pass = DualAveragingStep(w: w, x0: x0, s: s, z: z, momentum: momentum)
+        pass = runWithoutGradient(pass, from: 0, count: parameterCount)
+        return completeStep(used: dlr)
+    }
+}
+
+/// D-Adapt SGD's first pass over one tensor: s ← s + λ·g and the lane sums of g·s (old s) and s² (new s).
+private struct DAdaptSGDReductions: GradientPass {
+    let w: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+    let decay: CoupledDecay, dlr: Float
+    var dot = V8(), squares = V8()
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let gv = decay(g, ld(w, e, n))
+        let sOld = ld(s, e, n)
+        dot = dot.addingProduct(gv, sOld)
+        let sv = sOld + splat(dlr) * gv
+        st(s, e, n, sv)
+        squares = squares.addingProduct(sv, sv)
     }
 }

@@ -19,6 +19,11 @@ final class DoG: Competitor {
     let rbar: UnsafeMutablePointer<Float>, gsum: UnsafeMutablePointer<Float>, eta: UnsafeMutablePointer<Float>
     let x0: UnsafeMutablePointer<Float>
     var firstStep = true
+    /// `firstStep` as the checkpoint's `first_step` scalar (1 or 0).
+    var firstStepFlag: Double {
+        get { firstStep ? 1 : 0 }
+        set { firstStep = newValue != 0 }
+    }
     /// The averaged iterate x̄ (only with `dog_average`) and the averager's step count t.
     let average: Bool
     let xBar: UnsafeMutablePointer<Float>
@@ -59,10 +64,10 @@ final class DoG: Competitor {
         "\(layerwise ? "LDoG" : "DoG") (dog-optimizer 1.0.3): lr = \(lr), reps_rel = \(repsRel), weight_decay = \(wd)"
     }
 
-    var scalarState: [String: Double] { ["first_step": firstStep ? 1 : 0, "averaged_steps": averagedSteps] }
-    func loadScalars(_ x: [String: Double]) {
-        firstStep = scalar(x, "first_step") != 0
-        averagedSteps = scalar(x, "averaged_steps")
+    static var scalarFields: [(String, ReferenceWritableKeyPath<DoG, Double>)] {
+        [
+            ("first_step", \.firstStepFlag), ("averaged_steps", \.averagedSteps),
+        ]
     }
 
     var hasSeparateEvaluationPoint: Bool { average }
@@ -90,28 +95,16 @@ final class DoG: Competitor {
     func traceValue(_ c: Int) -> Double { layerwise || c == 0 ? Double(eta[c]) : Double(rbar[0]) }
     func curveValue(_ c: Int) -> Double { Double(eta[c]) }
 
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
-        let wdF = Float(wd)
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let decay = wd > 0
         // Reductions per tensor: ‖x − x0‖ (‖x0‖ at the first step) and ‖g‖² of the (decayed) gradient.
+        let firstStep = self.firstStep
         for (t, span) in spans.enumerated() {
-            let gp = g + span.offset, wp = w + span.offset, xp = x0 + span.offset
-            if firstStep { copyFloats(xp, wp, span.count) }
-            var dist = V8(), sq = V8()
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let wv = ld(wp, i, n)
-                var gv = ld(gp, i, n)
-                if decay { gv = gv + splat(wdF) * wv }
-                let delta = firstStep ? wv : wv - ld(xp, i, n)
-                dist = dist.addingProduct(delta, delta)
-                sq = sq.addingProduct(gv, gv)
-                i += 8
-            }
-            distances[t] = horizontalSum(dist).squareRoot()
-            squares[t] = horizontalSum(sq)
+            if firstStep { copyFloats(x0 + span.offset, w + span.offset, span.count) }
+            var pass = DoGReductions(w: w, x0: x0, firstStep: firstStep, decay: CoupledDecay(wd, isOn: decay))
+            pass = g.run(pass, from: span.offset, count: span.count)
+            distances[t] = horizontalSum(pass.distance).squareRoot()
+            squares[t] = horizontalSum(pass.squares)
         }
         let repsF = Float(repsRel), epsF = Float(eps), lrF = Float(lr)
         if layerwise {
@@ -145,22 +138,41 @@ final class DoG: Competitor {
             for j in 0 ..< (layerwise ? spans.count : 1) { eta[j] = Float(initEta) }
         }
         for (t, span) in spans.enumerated() {
-            let gp = g + span.offset, wp = w + span.offset
-            let step = -eta[layerwise ? t : 0]
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let wv = ld(wp, i, n)
-                var gv = ld(gp, i, n)
-                if decay { gv = gv + splat(wdF) * wv }
-                st(wp, i, n, wv + splat(step) * gv)
-                i += 8
-            }
+            var pass = SGDStep(w: w, decay: CoupledDecay(wd, isOn: decay), step: -eta[layerwise ? t : 0])
+            pass = g.run(pass, from: span.offset, count: span.count)
         }
-        firstStep = false
+        self.firstStep = false
         if average { averageIterate(w) }
         for j in 0 ..< (layerwise ? spans.count : 1) where !eta[j].isFinite { return .nonFiniteStepSize }
         return nil
+    }
+}
+
+/// DoG's first pass over one tensor: the lane sums of (w − x0)² (w² at the first step) and g².
+private struct DoGReductions: GradientPass {
+    let w: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>
+    let firstStep: Bool, decay: CoupledDecay
+    var distance = V8(), squares = V8()
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let wv = ld(w, e, n)
+        let gv = decay(g, wv)
+        let delta = firstStep ? wv : wv - ld(x0, e, n)
+        distance = distance.addingProduct(delta, delta)
+        squares = squares.addingProduct(gv, gv)
+    }
+}
+
+/// An SGD step w ← w − η·g over one range (DoG's second pass).
+private struct SGDStep: GradientPass {
+    let w: UnsafeMutablePointer<Float>
+    let decay: CoupledDecay, step: Float
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let wv = ld(w, e, n)
+        let gv = decay(g, wv)
+        st(w, e, n, wv + splat(step) * gv)
     }
 }

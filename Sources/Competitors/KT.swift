@@ -31,54 +31,65 @@ final class KT: Competitor {
         "KT (parameterfree 0.0.1): initial wealth = \(initialWealth), weight_decay = \(wd), clip norm = \(clipNorm.map { "\($0)" } ?? "none")"
     }
 
-    var scalarState: [String: Double] { ["wealth": wealth, "t": t, "k": k] }
-    func loadScalars(_ x: [String: Double]) { wealth = scalar(x, "wealth"); t = scalar(x, "t"); k = scalar(x, "k") }
+    static var scalarFields: [(String, ReferenceWritableKeyPath<KT, Double>)] {
+        [
+            ("wealth", \.wealth), ("t", \.t), ("k", \.k),
+        ]
+    }
 
     /// W/t of the last step (before any step: w/2, what the first step uses).
     func traceValue(_ c: Int) -> Double { c == 0 ? (k == 0 ? wealth / (t + 1) : wealth / t) : wealth }
     func curveValue(_ c: Int) -> Double { traceValue(0) }
 
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let n = parameterCount
         if k == 0 { copyFloats(x0, w, n) }
         var clip = splat(1)
         if let clipNorm {
             var squares: Float = 0
             for span in spans {
-                let norm = sumOfSquares(g + span.offset, span.count).squareRoot()
+                let norm = g.sumOfSquares(from: span.offset, count: span.count).squareRoot()
                 squares += norm * norm
             }
             clip = splat(Swift.min(Float(clipNorm) / (squares.squareRoot() + 1e-6), 1))
         }
         var gain = 0.0
         for span in spans {
-            let o = span.offset
-            var acc = V8()
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let lanes = Swift.min(8, countI - i)
-                acc = acc.addingProduct(ld(x0, o + i, lanes) - ld(w, o + i, lanes), ld(g, o + i, lanes) * clip)
-                i += 8
-            }
-            gain += Double(horizontalSum(acc))
+            var pass = KTGain(w: w, x0: x0, clip: clip)
+            pass = g.run(pass, from: span.offset, count: span.count)
+            gain += Double(horizontalSum(pass.gain))
         }
         wealth += gain
         t += 1
-        let scale = Float(wealth / t), wdF = Float(wd), decay = wd > 0
-        var i = 0
-        let countI = n
-        while i < countI {
-            let lanes = Swift.min(8, countI - i)
-            var gv = ld(g, i, lanes) * clip
-            let p = ld(w, i, lanes)
-            if decay { gv = gv + splat(wdF) * p }
-            let th = ld(theta, i, lanes) - gv
-            st(theta, i, lanes, th)
-            st(w, i, lanes, ld(x0, i, lanes) + th * splat(scale))
-            i += 8
-        }
+        var pass = KTUpdate(w: w, x0: x0, theta: theta, clip: clip, decay: CoupledDecay(wd, isOn: wd > 0),
+                            scale: Float(wealth / t))
+        pass = g.run(pass, from: 0, count: n)
         k += 1
         return wealth.isFinite ? nil : .nonFiniteStepSize
+    }
+}
+
+/// KT's first pass over one tensor: the lane sums of (x0 − w)·g (the clipped gradient).
+private struct KTGain: GradientPass {
+    let w: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>, clip: V8
+    var gain = V8()
+
+    @inline(__always)
+    mutating func chunk(_ i: Int, _ lanes: Int, _ g: V8) {
+        gain = gain.addingProduct(ld(x0, i, lanes) - ld(w, i, lanes), g * clip)
+    }
+}
+
+/// KT's second pass: θ ← θ − g, w ← x0 + θ·W/t.
+private struct KTUpdate: GradientPass {
+    let w: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>, theta: UnsafeMutablePointer<Float>
+    let clip: V8, decay: CoupledDecay, scale: Float
+
+    @inline(__always)
+    mutating func chunk(_ i: Int, _ lanes: Int, _ g: V8) {
+        let gv = decay(g * clip, ld(w, i, lanes))
+        let th = ld(theta, i, lanes) - gv
+        st(theta, i, lanes, th)
+        st(w, i, lanes, ld(x0, i, lanes) + th * splat(scale))
     }
 }

@@ -71,8 +71,11 @@ final class Mechanic: Competitor {
         "Mechanic (mechanic-pytorch 0.0.1) on torch \(base): base lr = \(lr), weight_decay = \(wd), s_decay = \(sDecay)"
     }
 
-    var scalarState: [String: Double] { ["k": k] }
-    func loadScalars(_ x: [String: Double]) { k = scalar(x, "k") }
+    static var scalarFields: [(String, ReferenceWritableKeyPath<Mechanic, Double>)] {
+        [
+            ("k", \.k),
+        ]
+    }
 
     /// S = Σ sᵢ (Float32, in order).
     var scale: Float {
@@ -84,53 +87,19 @@ final class Mechanic: Competitor {
     func traceValue(_ c: Int) -> Double { c == 0 ? Double(scale) * lr : Double(scale) }
     func curveValue(_ c: Int) -> Double { Double(scale) * lr }
 
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let n = parameterCount
         if k == 0 { copyFloats(ref, w, n) }
         let oldScale = scale
-        let offsetDivisor = splat(oldScale + tunerEps)
         let step = k + 1
-        let lrF = Float(lr), wdF = Float(wd)
-        let shrink = Float(1 - lr * wd)
-        let b1w = Float(1 - beta1), b2 = Float(beta2), c2 = Float(1 - beta2)
-        let stepSize = Float(-(lr / (1 - pow(beta1, step))))
-        let bc2Root = Float((1 - pow(beta2, step)).squareRoot()), epsF = Float(eps)
-        let mu = Float(momentum), firstStep = k == 0
-        let base = self.base, storeDelta = self.storeDelta, decay = wd != 0
-        var nx2 = V8(), ng2 = V8(), hg = V8(), hx = V8()
-        var i = 0
-        let countI = n
-        while i < countI {
-            let lanes = Swift.min(8, countI - i)
-            let x = ld(w, i, lanes), gv = ld(g, i, lanes)
-            var x1: V8
-            switch base {
-            case .adamw, .adam:
-                var gg = gv, p = x
-                if decay { if base == .adamw { p = x * splat(shrink) } else { gg = gv + splat(wdF) * x } }
-                let mOld = ld(baseM, i, lanes)
-                let mv = mOld + splat(b1w) * (gg - mOld)
-                let vv = ld(baseV, i, lanes) * splat(b2) + splat(c2) * gg * gg
-                st(baseM, i, lanes, mv)
-                st(baseV, i, lanes, vv)
-                x1 = p + splat(stepSize) * mv / (squareRoot8(vv) / splat(bc2Root) + splat(epsF))
-            case .sgd:
-                var gg = gv
-                if decay { gg = gv + splat(wdF) * x }
-                if mu != 0 {
-                    gg = firstStep ? gg : ld(baseM, i, lanes) * splat(mu) + gg
-                    st(baseM, i, lanes, gg)
-                }
-                x1 = x - splat(lrF) * gg
-            }
-            let dv = storeDelta ? ld(delta, i, lanes) : (x - ld(ref, i, lanes)) / offsetDivisor
-            nx2 = nx2.addingProduct(x1, x1)
-            ng2 = ng2.addingProduct(gv, gv)
-            hg = hg.addingProduct(dv, gv)
-            hx = hx.addingProduct(dv, x1)
-            st(delta, i, lanes, dv + (x1 - x))
-            i += 8
-        }
+        var pass = MechanicPass(
+            w: w, ref: ref, delta: delta, baseM: baseM, baseV: baseV, base: base, storeDelta: storeDelta,
+            decay: wd != 0, firstStep: k == 0, offsetDivisor: splat(oldScale + tunerEps), lr: Float(lr),
+            wd: Float(wd), shrink: Float(1 - lr * wd), b1w: Float(1 - beta1), beta2: Float(beta2),
+            c2: Float(1 - beta2), stepSize: Float(-(lr / (1 - pow(beta1, step)))),
+            bc2Root: Float((1 - pow(beta2, step)).squareRoot()), eps: Float(eps), momentum: Float(momentum))
+        pass = g.run(pass, from: 0, count: n)
+        let nx2 = pass.nx2, ng2 = pass.ng2, hg = pass.hg, hx = pass.hx
         let nx = horizontalSum(nx2).squareRoot(), ng = horizontalSum(ng2).squareRoot()
         let coefficient = Float(sDecay) * oldScale * (ng / (nx + tunerEps))
         let h = horizontalSum(hg) + coefficient * horizontalSum(hx)
@@ -142,14 +111,62 @@ final class Mechanic: Competitor {
             tr[j] = max(b * tr[j] - sOld * h, 0)
             ts[j] = (tm[j] * sInitF / count + tr[j]) / (tv[j].squareRoot() + tunerEps)
         }
-        let newScale = splat(max(scale, 0))
-        var e = 0
-        while e < n {
-            let lanes = Swift.min(8, n - e)
-            st(w, e, lanes, ld(ref, e, lanes) + ld(delta, e, lanes) * newScale)
-            e += 8
-        }
+        var weights = MechanicWeights(w: w, ref: ref, delta: delta, scale: splat(max(scale, 0)))
+        weights = runWithoutGradient(weights, from: 0, count: n)
         k += 1
         return scale.isFinite ? nil : .nonFiniteStepSize
+    }
+}
+
+/// Mechanic's first pass: the base rule's step x → x1 (its state updated), Δ ← Δ + (x1 − x) (Δ recomputed from
+/// ref when not stored), and the lane sums of x1², g², Δ·g, Δ·x1 (old Δ).
+private struct MechanicPass: GradientPass {
+    let w: UnsafeMutablePointer<Float>, ref: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
+    let baseM: UnsafeMutablePointer<Float>, baseV: UnsafeMutablePointer<Float>
+    let base: MechanicBase, storeDelta: Bool, decay: Bool, firstStep: Bool
+    let offsetDivisor: V8, lr: Float, wd: Float, shrink: Float, b1w: Float, beta2: Float, c2: Float
+    let stepSize: Float, bc2Root: Float, eps: Float, momentum: Float
+    var nx2 = V8(), ng2 = V8(), hg = V8(), hx = V8()
+
+    @inline(__always)
+    mutating func chunk(_ i: Int, _ lanes: Int, _ gv: V8) {
+        let x = ld(w, i, lanes)
+        var x1: V8
+        switch base {
+        case .adamw, .adam:
+            var gg = gv, p = x
+            if decay { if base == .adamw { p = x * splat(shrink) } else { gg = gv + splat(wd) * x } }
+            let mOld = ld(baseM, i, lanes)
+            let mv = mOld + splat(b1w) * (gg - mOld)
+            let vv = ld(baseV, i, lanes) * splat(beta2) + splat(c2) * gg * gg
+            st(baseM, i, lanes, mv)
+            st(baseV, i, lanes, vv)
+            x1 = p + splat(stepSize) * mv / (squareRoot8(vv) / splat(bc2Root) + splat(eps))
+        case .sgd:
+            var gg = gv
+            if decay { gg = gv + splat(wd) * x }
+            if momentum != 0 {
+                gg = firstStep ? gg : ld(baseM, i, lanes) * splat(momentum) + gg
+                st(baseM, i, lanes, gg)
+            }
+            x1 = x - splat(lr) * gg
+        }
+        let dv = storeDelta ? ld(delta, i, lanes) : (x - ld(ref, i, lanes)) / offsetDivisor
+        nx2 = nx2.addingProduct(x1, x1)
+        ng2 = ng2.addingProduct(gv, gv)
+        hg = hg.addingProduct(dv, gv)
+        hx = hx.addingProduct(dv, x1)
+        st(delta, i, lanes, dv + (x1 - x))
+    }
+}
+
+/// Mechanic's second pass: w ← ref + S·Δ.
+private struct MechanicWeights: GradientPass {
+    let w: UnsafeMutablePointer<Float>, ref: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>
+    let scale: V8
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ lanes: Int, _ g: V8) {
+        st(w, e, lanes, ld(ref, e, lanes) + ld(delta, e, lanes) * scale)
     }
 }

@@ -5,10 +5,9 @@ import SIMDSupport
 /// Prodigy (Mishchenko & Defazio, ICML 2024, arXiv 2306.06101) as `prodigyopt` 1.1.2 computes it (spec §1): Adam
 /// whose learning rate d·lr grows from d0 by a D-Adaptation estimate of the distance to the solution. One
 /// parameter group. Logged step size: λ = d·lr·bias-correction used by the step; also d after it.
-final class Prodigy: Competitor {
+final class Prodigy: DistanceAdapting {
     var basics: CompetitorBasics
     let buffers: StateBuffers
-    let stepSizeReport = oneStepSize(alsoTracing: "d")
 
     // State (spec §1). Global doubles:
     var d: Double, dMax: Double, numerator = 0.0, k = 0.0
@@ -40,118 +39,113 @@ final class Prodigy: Competitor {
         let n = spans.last!.offset + spans.last!.count
         buffers = StateBuffers([("exp_avg", beta1 > 0 ? n : 0), ("exp_avg_sq", n), ("s", sliced), ("p0", sliced)])
         m = buffers["exp_avg"]; v = buffers["exp_avg_sq"]; self.s = buffers["s"]; p0 = buffers["p0"]
-        lastLambda = d0 * lr * (biasCorrection ? (1 - beta2).squareRoot() / (1 - beta1) : 1)
+        lastLambda = d0 * lr * adamBiasCorrection(beta1: beta1, beta2: beta2, step: 1, enabled: biasCorrection)
     }
 
     var summary: String { "Prodigy (prodigyopt 1.1.2): lr = \(lr), d0 = \(d0), d_coef = \(dCoef), weight_decay = \(wd)" }
 
-    var scalarState: [String: Double] {
-        ["d": d, "d_max": dMax, "d_numerator": numerator, "k": k, "last_step_size": lastLambda]
+    static var scalarFields: [(String, ReferenceWritableKeyPath<Prodigy, Double>)] {
+        [
+            ("d", \.d), ("d_max", \.dMax), ("d_numerator", \.numerator), ("k", \.k), ("last_step_size", \.lastLambda),
+        ]
     }
 
-    func loadScalars(_ x: [String: Double]) {
-        d = scalar(x, "d"); dMax = scalar(x, "d_max"); numerator = scalar(x, "d_numerator"); k = scalar(x, "k")
-        lastLambda = scalar(x, "last_step_size")
-    }
-
-    func traceValue(_ c: Int) -> Double { c == 0 ? lastLambda : d }
-    func curveValue(_ c: Int) -> Double { lastLambda }
-
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
-        let t = k + 1
-        let bc = biasCorrection ? (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)) : 1
-        let dlr = d * lr * bc
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
+        let dlr = d * lr * adamBiasCorrection(beta1: beta1, beta2: beta2, step: k + 1, enabled: biasCorrection)
         var numeratorNew = beta3 * numerator
         var denominator = 0.0
         let first = k == 0
         let coupled = wd != 0 && !decouple
-        let wdF = Float(wd)
-        let b1 = Float(beta1), b2 = Float(beta2), b3 = Float(beta3)
-        let mScale = Float(d * (1 - beta1)), vScale = Float(d * d * (1 - beta2))
+        let wdF = Float(wd), b3 = Float(beta3)
         let sScale = Float(safeguard ? (d / d0) * d : (d / d0) * dlr)
-        let hasMomentum = beta1 > 0
+        // Pass 1, the reductions that set d: ⟨g, p0 − w⟩ and ‖s‖₁ on the slice (m and v wait for pass 2).
         for (span, sliceStart) in zip(spans, sliceOffsets) {
-            let gp = g + span.offset, wp = w + span.offset
-            let mp = m + span.offset, vp = v + span.offset
-            let sp = s + sliceStart, p0p = p0 + sliceStart
             if sliceP == 1 {
-                if first { copyFloats(p0p, wp, span.count) }
-                var dotAcc = V8(), l1 = V8()
-                var i = 0
-                let countI = span.count
-                while i < countI {
-                    let n = Swift.min(8, countI - i)
-                    let wv = ld(wp, i, n)
-                    var gv = ld(gp, i, n)
-                    if coupled { gv = gv + splat(wdF) * wv }
-                    dotAcc = dotAcc.addingProduct(gv, ld(p0p, i, n) - wv)
-                    if hasMomentum { st(mp, i, n, ld(mp, i, n) * splat(b1) + splat(mScale) * gv) }
-                    st(vp, i, n, ld(vp, i, n) * splat(b2) + splat(vScale) * gv * gv)
-                    let sv = ld(sp, i, n) * splat(b3) + splat(sScale) * gv
-                    st(sp, i, n, sv)
-                    l1 += abs8(sv)
-                    i += 8
-                }
-                numeratorNew += (d / d0) * dlr * Double(horizontalSum(dotAcc))
-                denominator += Double(horizontalSum(l1))
+                if first { copyFloats(p0 + sliceStart, w + span.offset, span.count) }
+                var pass = ProdigyReductions(w: w, p0: p0 + sliceStart - span.offset, s: s + sliceStart - span.offset,
+                                             decay: CoupledDecay(wd, isOn: coupled), beta3: b3, sScale: sScale)
+                pass = g.run(pass, from: span.offset, count: span.count)
+                numeratorNew += (d / d0) * dlr * Double(horizontalSum(pass.dot))
+                denominator += Double(horizontalSum(pass.l1))
             } else {
-                var i = 0
-                let countI = span.count
-                while i < countI {
-                    let n = Swift.min(8, countI - i)
-                    var gv = ld(gp, i, n)
-                    if coupled { gv = gv + splat(wdF) * ld(wp, i, n) }
-                    if hasMomentum { st(mp, i, n, ld(mp, i, n) * splat(b1) + splat(mScale) * gv) }
-                    st(vp, i, n, ld(vp, i, n) * splat(b2) + splat(vScale) * gv * gv)
-                    i += 8
-                }
                 var dotSum: Float = 0, l1: Float = 0
-                var j = 0, e = 0
-                while e < span.count {
-                    if first { p0p[j] = wp[e] }
-                    let ge = coupled ? gp[e] + wdF * wp[e] : gp[e]
-                    dotSum += ge * (p0p[j] - wp[e])
-                    sp[j] = sp[j] * b3 + sScale * ge
-                    l1 += Swift.abs(sp[j])
+                var j = sliceStart
+                g.forEachStrided(from: span.offset, count: span.count, stride: sliceP) { e, g in
+                    if first { p0[j] = w[e] }
+                    let ge = coupled ? g + wdF * w[e] : g
+                    dotSum += ge * (p0[j] - w[e])
+                    s[j] = s[j] * b3 + sScale * ge
+                    l1 += Swift.abs(s[j])
                     j += 1
-                    e += sliceP
                 }
                 numeratorNew += (d / d0) * dlr * Double(dotSum)
                 denominator += Double(l1)
             }
         }
         lastLambda = dlr
-        if denominator == 0 { return nil }  // every sliced gradient so far was 0: no parameter change
-        numerator = numeratorNew
-        let dHat = dCoef * numerator / denominator
-        if d == d0 { d = max(d, dHat) }
-        dMax = max(dMax, dHat)
-        d = min(dMax, d * growthRate)
-        let epsD = Float(d * eps)
-        let decayScale = Float(-wd * dlr)
-        let decoupled = wd != 0 && decouple
-        let stepScale = Float(-dlr), rawScale = Float(-dlr * d)
-        for span in spans {
-            let gp = g + span.offset, wp = w + span.offset, mp = m + span.offset, vp = v + span.offset
-            var i = 0
-            let countI = span.count
-            while i < countI {
-                let n = Swift.min(8, countI - i)
-                let denom = squareRoot8(ld(vp, i, n)) + splat(epsD)
-                var wv = ld(wp, i, n)
-                if decoupled { wv = wv + splat(decayScale) * wv }
-                if hasMomentum {
-                    wv = wv + splat(stepScale) * ld(mp, i, n) / denom
-                } else {
-                    var gv = ld(gp, i, n)
-                    if coupled { gv = gv + splat(wdF) * ld(wp, i, n) }
-                    wv = wv + splat(rawScale) * gv / denom
-                }
-                st(wp, i, n, wv)
-                i += 8
-            }
+        let oldD = d
+        let updatesWeights = denominator != 0  // else every sliced gradient so far was 0: no parameter change
+        if updatesWeights {
+            numerator = numeratorNew
+            let dHat = dCoef * numerator / denominator
+            if d == d0 { d = max(d, dHat) }
+            dMax = max(dMax, dHat)
+            d = min(dMax, d * growthRate)
         }
-        k += 1
-        return d.isFinite && dlr.isFinite ? nil : .nonFiniteStepSize
+        // Pass 2: m and v (with the d of the step's start), then the weights (with the new d).
+        var pass = ProdigyUpdate(
+            w: w, m: m, v: v, decay: CoupledDecay(wd, isOn: coupled), beta1: Float(beta1), beta2: Float(beta2),
+            mScale: Float(oldD * (1 - beta1)), vScale: Float(oldD * oldD * (1 - beta2)), hasMomentum: beta1 > 0,
+            updatesWeights: updatesWeights, epsD: Float(d * eps), decoupled: wd != 0 && decouple,
+            decayScale: Float(-wd * dlr), stepScale: Float(-dlr), rawScale: Float(-dlr * d))
+        pass = g.run(pass, from: 0, count: parameterCount)
+        return completeStep(movedWeights: updatesWeights, used: dlr)
+    }
+}
+
+/// Prodigy's first pass over one tensor: s ← β3·s + sScale·g and the lane sums of g·(p0 − w) and |s|.
+private struct ProdigyReductions: GradientPass {
+    let w: UnsafeMutablePointer<Float>, p0: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+    let decay: CoupledDecay, beta3: Float, sScale: Float
+    var dot = V8(), l1 = V8()
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let wv = ld(w, e, n)
+        let gv = decay(g, wv)
+        dot = dot.addingProduct(gv, ld(p0, e, n) - wv)
+        let sv = ld(s, e, n) * splat(beta3) + splat(sScale) * gv
+        st(s, e, n, sv)
+        l1 += abs8(sv)
+    }
+}
+
+/// Prodigy's second pass: m and v with the step's starting d, then (unless the step is skipped) the weights.
+private struct ProdigyUpdate: GradientPass {
+    let w: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let decay: CoupledDecay, beta1: Float, beta2: Float, mScale: Float, vScale: Float, hasMomentum: Bool
+    let updatesWeights: Bool, epsD: Float, decoupled: Bool, decayScale: Float, stepScale: Float, rawScale: Float
+
+    @inline(__always)
+    mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
+        let w0 = ld(w, e, n)
+        let gv = decay(g, w0)
+        var mv = V8()
+        if hasMomentum {
+            mv = ld(m, e, n) * splat(beta1) + splat(mScale) * gv
+            st(m, e, n, mv)
+        }
+        let vv = ld(v, e, n) * splat(beta2) + splat(vScale) * gv * gv
+        st(v, e, n, vv)
+        guard updatesWeights else { return }
+        let denom = squareRoot8(vv) + splat(epsD)
+        var wv = w0
+        if decoupled { wv = wv + splat(decayScale) * wv }
+        if hasMomentum {
+            wv = wv + splat(stepScale) * mv / denom
+        } else {
+            wv = wv + splat(rawScale) * gv / denom
+        }
+        st(w, e, n, wv)
     }
 }

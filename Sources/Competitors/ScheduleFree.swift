@@ -37,13 +37,11 @@ final class ScheduleFree: Competitor {
         "Schedule-Free \(adam ? "AdamW" : "SGD") (schedulefree 1.4.1): lr = \(lr), β1 = \(beta1), warmup_steps = \(warmupSteps), weight_decay = \(wd)"
     }
 
-    var scalarState: [String: Double] {
-        ["k": k, "weight_sum": weightSum, "lr_max": lrMax, "scheduled_lr": lastLR, "averaging_weight": lastC]
-    }
-
-    func loadScalars(_ x: [String: Double]) {
-        k = scalar(x, "k"); weightSum = scalar(x, "weight_sum"); lrMax = scalar(x, "lr_max")
-        lastLR = scalar(x, "scheduled_lr"); lastC = scalar(x, "averaging_weight")
+    static var scalarFields: [(String, ReferenceWritableKeyPath<ScheduleFree, Double>)] {
+        [
+            ("k", \.k), ("weight_sum", \.weightSum), ("lr_max", \.lrMax), ("scheduled_lr", \.lastLR),
+            ("averaging_weight", \.lastC),
+        ]
     }
 
     func traceValue(_ c: Int) -> Double { c == 0 ? lastLR : lastC }
@@ -68,7 +66,7 @@ final class ScheduleFree: Competitor {
         }
     }
 
-    func update(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, loss: Float) -> DivergenceReason? {
+    func update(weights w: UnsafeMutablePointer<Float>, gradients g: GradientSource, loss: Float) -> DivergenceReason? {
         let sched = k < Double(warmupSteps) ? (k + 1) / Double(warmupSteps) : 1
         let biasCorrection2 = 1 - pow(beta2, k + 1)
         let gamma = lr * sched
@@ -79,29 +77,36 @@ final class ScheduleFree: Competitor {
         let n = parameterCount
         if k == 0 { copyFloats(z, w, n) }
         let b2 = Float(beta2), c2 = Float(1 - beta2), bc2 = Float(biasCorrection2), epsF = Float(eps)
-        let wdF = Float(wd), cF = Float(c), yScale = Float(gamma * (beta1 * (1 - c) - 1)), zScale = Float(gamma)
-        let adam = self.adam, decay = wd != 0
-        var i = 0
-        let countI = n
-        while i < countI {
-            let lanes = Swift.min(8, countI - i)
-            var gv = ld(g, i, lanes)
-            if adam {
-                let vv = ld(v, i, lanes) * splat(b2) + splat(c2) * gv * gv
-                st(v, i, lanes, vv)
-                gv = gv / (squareRoot8(vv / splat(bc2)) + splat(epsF))
-            }
-            var yv = ld(w, i, lanes)
-            if decay { gv = gv + splat(wdF) * yv }
-            let zv = ld(z, i, lanes)
-            yv = lerp8(yv, zv, cF)
-            st(w, i, lanes, yv + splat(yScale) * gv)
-            st(z, i, lanes, zv - splat(zScale) * gv)
-            i += 8
-        }
+        let cF = Float(c), yScale = Float(gamma * (beta1 * (1 - c) - 1)), zScale = Float(gamma)
+        var pass = ScheduleFreePass(w: w, z: z, v: v, adam: adam, decay: CoupledDecay(wd, isOn: wd != 0), beta2: b2, c2: c2, bc2: bc2, eps: epsF,
+                                    c: cF, yScale: yScale, zScale: zScale)
+        pass = g.run(pass, from: 0, count: n)
         lastLR = gamma
         lastC = c
         k += 1
         return gamma.isFinite && c.isFinite ? nil : .nonFiniteStepSize
+    }
+}
+
+/// Schedule-free's pass (train mode): v (AdamW), y ← lerp(y, z, c) + yScale·g', z ← z − γ·g'.
+private struct ScheduleFreePass: GradientPass {
+    let w: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let adam: Bool, decay: CoupledDecay, beta2: Float, c2: Float, bc2: Float, eps: Float, c: Float
+    let yScale: Float, zScale: Float
+
+    @inline(__always)
+    mutating func chunk(_ i: Int, _ lanes: Int, _ g: V8) {
+        var gv = g
+        if adam {
+            let vv = ld(v, i, lanes) * splat(beta2) + splat(c2) * gv * gv
+            st(v, i, lanes, vv)
+            gv = gv / (squareRoot8(vv / splat(bc2)) + splat(eps))
+        }
+        var yv = ld(w, i, lanes)
+        gv = decay(gv, yv)
+        let zv = ld(z, i, lanes)
+        yv = lerp8(yv, zv, c)
+        st(w, i, lanes, yv + splat(yScale) * gv)
+        st(z, i, lanes, zv - splat(zScale) * gv)
     }
 }

@@ -5,7 +5,7 @@ import SIMDSupport
 /// when `flushing` (FTZ + DAZ during the step), no factor is subnormal, because DAZ would read it as 0 inside the
 /// step where the dense gradient was formed from its true value. (Products that underflow are no concern: FTZ
 /// turns them into the same signed zero that DAZ makes of the dense path's subnormal product.)
-func outerProductIsFusable(_ block: OuterProductGradient, flushing: Bool) -> Bool {
+package func outerProductIsFusable(_ block: OuterProductGradient, flushing: Bool) -> Bool {
     guard let rowMax = maximumMagnitude(block.rowFactors, count: block.rows, rejectSubnormals: flushing),
           let columnMax = maximumMagnitude(block.columnFactors, count: block.columns, rejectSubnormals: flushing)
     else { return false }

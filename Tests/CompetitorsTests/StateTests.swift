@@ -20,7 +20,7 @@ private func run(_ optimizer: any Optimizer, from w0: [Float], samples: ArraySli
 }
 
 /// Settings that make every optional code path of a method run (decay, momentum, stored Δ, warm-up).
-private func exercisingSettings(_ method: CompetitorMethod) -> CompetitorSettings {
+func exercisingSettings(_ method: CompetitorMethod) -> CompetitorSettings {
     var s = CompetitorSettings()
     s.weightDecay = 0.1
     switch method {
