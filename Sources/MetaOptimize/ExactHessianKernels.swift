@@ -218,13 +218,57 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
     }
 }
 
-/// The faithful base update of the full vector at `i` (w and the rule's state loaded, updated, stored); returns g, d, q, s and
-/// the decrement δ = a·(d + κ·w) for the tangent updates.
+/// Where the pass finds this step's gradient g and Hessian-vector products Hv^(l) of the 8 lanes at a flat index:
+/// the dense buffers, or one row of an outer-product block whose values it forms in registers.
+protocol ExactLaneSource {
+    func gradient(at i: Int) -> V8
+    /// (∇²f·X_w^(l)) at `i`.
+    func product(_ l: Int, at i: Int) -> V8
+}
+
+/// g and Hv read from the dense buffers (`hv` column l at `l·n`).
+struct DenseLaneSource: ExactLaneSource {
+    let g: UnsafePointer<Float>
+    let hv: UnsafePointer<Float>
+    let n: Int
+    @inline(__always) func gradient(at i: Int) -> V8 { load8(g, i) }
+    @inline(__always) func product(_ l: Int, at i: Int) -> V8 { load8(hv + l * n, i) }
+}
+
+/// One row of an outer-product block at batch 1: g = δ[r]·x (``OuterProduct``) and, per column l,
+/// Hv^(l) = R{δ}^(l)[r]·x + δ[r]·R{x}^(l) (``OuterProductTangent``), formed from the factors: the values the dense
+/// buffers would hold, bit for bit. `rows` holds the k columns' ``OuterProductTangentRow`` of this row.
+struct RowLaneSource: ExactLaneSource {
+    /// Flat index of the row's first element.
+    let rowStart: Int
+    let x: UnsafePointer<Float>
+    let gradientFactor: V8
+    let zeroGradient: Bool
+    let rows: UnsafePointer<OuterProductTangentRow>
+    @inline(__always) func gradient(at i: Int) -> V8 {
+        zeroGradient ? V8() : gradientFactor * load8(x, i - rowStart)
+    }
+    @inline(__always) func product(_ l: Int, at i: Int) -> V8 {
+        let c = i - rowStart
+        return rows[l].lanes(x: load8(x, c), at: c)
+    }
+}
+
+/// The factored inputs of one exact step at batch 1: the gradient's outer-product blocks and, for each of the k
+/// columns, the matching tangent blocks (column j's block b at `tangents[j·blocks.count + b]`).
+struct ExactFactors {
+    var blocks: UnsafeBufferPointer<OuterProduct>
+    var tangents: UnsafePointer<OuterProductTangent>
+    /// k scratch rows.
+    var rows: UnsafeMutablePointer<OuterProductTangentRow>
+}
+
+/// The faithful base update of the full vector at `i` with gradient `g` (w and the rule's state loaded, updated,
+/// stored); returns d, q, s and the decrement δ = a·(d + κ·w) for the tangent updates.
 @inline(__always)
-func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, kappa: V8)
-    -> (g: V8, d: V8, q: V8, s: V8, delta: V8)
+func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, g: V8, a: V8, kappa: V8)
+    -> (d: V8, q: V8, s: V8, delta: V8)
 {
-    let g = load8(b.g, i)
     var w = load8(b.w, i)
     var s0 = R.Direction.state.hasFirst ? load8(b.s0, i) : V8()
     var s1 = R.Direction.state.hasSecond ? load8(b.s1, i) : V8()
@@ -234,17 +278,20 @@ func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: 
     store8(b.w, i, w)
     if R.Direction.state.hasFirst { store8(b.s0, i, s0) }
     if R.Direction.state.hasSecond { store8(b.s1, i, s1) }
-    return (g, d, q, s, delta)
+    return (d, q, s, delta)
 }
 
 /// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for one column (k = 1, M = 1 or its one entry `b1`), with the
 /// z and C accumulators in registers and full vectors only.
 @inline(__always)
-func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, a: V8, decay: V8, kappa: V8, b1: V8,
-                                       curvature: Bool, zAcc: inout V8, cAcc: inout V8) {
-    let (g, d, q, s, delta) = faithfulVector(rule, b, at: i, a: a, kappa: kappa)
+func exactVectorSingle<R: TangentRule, S: ExactLaneSource>(
+    _ rule: R, _ b: ExactBuffers, _ source: S, at i: Int, a: V8, decay: V8, kappa: V8, b1: V8, curvature: Bool,
+    zAcc: inout V8, cAcc: inout V8
+) {
+    let g = source.gradient(at: i)
+    let (d, q, s, delta) = faithfulVector(rule, b, at: i, g: g, a: a, kappa: kappa)
     let xw = load8(b.xw, i)
-    let hv = R.readsProducts ? load8(b.hv, i) : V8()
+    let hv = R.readsProducts ? source.product(0, at: i) : V8()
     zAcc += xw * g
     if curvature { cAcc += xw * hv }
     var xm = R.usesTangentM ? load8(b.xm, i) : V8()
@@ -258,23 +305,21 @@ func exactVectorSingle<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, 
 
 /// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for a full vector of 8 lanes and any k (no partial loads).
 @inline(__always)
-func exactVectorMulti<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, row: UnsafePointer<Float>,
-                                      a: V8, decay: V8, kappa: V8) {
-    let (g, d, q, s, delta) = faithfulVector(rule, b, at: i, a: a, kappa: kappa)
+func exactVectorMulti<R: TangentRule, S: ExactLaneSource>(
+    _ rule: R, _ b: ExactBuffers, _ source: S, at i: Int, row: UnsafePointer<Float>, a: V8, decay: V8, kappa: V8
+) {
+    let g = source.gradient(at: i)
+    let (d, q, s, delta) = faithfulVector(rule, b, at: i, g: g, a: a, kappa: kappa)
     let k = b.k, n = b.n
     let acc = b.accumulators
     var offset = 0
     for j in 0 ..< k {
         let xw = load8(b.xw + offset, i)
-        let hv = R.readsProducts ? load8(b.hv + offset, i) : V8()
+        let hv = R.readsProducts ? source.product(j, at: i) : V8()
         acc[j] += xw * g
         if b.curvature {
-            var other = b.hv
             let cRow = acc + k + j * k
-            for l in 0 ..< k {
-                cRow[l] += xw * load8(other, i)
-                other += n
-            }
+            for l in 0 ..< k { cRow[l] += xw * source.product(l, at: i) }
         }
         var xm = R.usesTangentM ? load8(b.xm + offset, i) : V8()
         var xv = R.usesTangentV ? load8(b.xv + offset, i) : V8()
@@ -287,46 +332,158 @@ func exactVectorMulti<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, r
     }
 }
 
+/// The step size, decay and M row of one segment, and the k = 1 register accumulators.
+struct ExactSegmentPlan {
+    let a, decay, kappa, b1: V8
+    let row: UnsafePointer<Float>
+    let single: Bool
+    let curvature: Bool
+}
+
+/// Full vectors `from ..< to` (a multiple of 8 apart) of one segment, reading `source`.
+@inline(__always)
+func exactRun<R: TangentRule, S: ExactLaneSource>(
+    _ rule: R, _ b: ExactBuffers, _ source: S, from: Int, to end: Int, _ p: ExactSegmentPlan,
+    zAcc: inout V8, cAcc: inout V8
+) {
+    var i = from
+    if p.single {
+        while i < end {
+            exactVectorSingle(rule, b, source, at: i, a: p.a, decay: p.decay, kappa: p.kappa, b1: p.b1,
+                              curvature: p.curvature, zAcc: &zAcc, cAcc: &cAcc)
+            i += 8
+        }
+    } else {
+        while i < end {
+            exactVectorMulti(rule, b, source, at: i, row: p.row, a: p.a, decay: p.decay, kappa: p.kappa)
+            i += 8
+        }
+    }
+}
+
+/// How one row of a block forms its Hessian-vector product for one column (k = 1), decided once per row: exactly
+/// +0, R{δ}·x (first layer) or fma(δ, R{x}, R{δ}·x) — the ``OuterProductTangent`` definition, without per-lane
+/// branches.
+protocol RowProductForm {
+    static func product(rowTangent: V8, rowFactor: V8, x: V8, rx: UnsafePointer<Float>, at c: Int) -> V8
+}
+enum ZeroRowProduct: RowProductForm {
+    @inline(__always) static func product(rowTangent: V8, rowFactor: V8, x: V8, rx: UnsafePointer<Float>, at c: Int) -> V8 { V8() }
+}
+enum FirstLayerRowProduct: RowProductForm {
+    @inline(__always) static func product(rowTangent: V8, rowFactor: V8, x: V8, rx: UnsafePointer<Float>, at c: Int) -> V8 {
+        rowTangent * x
+    }
+}
+enum FullRowProduct: RowProductForm {
+    @inline(__always) static func product(rowTangent: V8, rowFactor: V8, x: V8, rx: UnsafePointer<Float>, at c: Int) -> V8 {
+        (rowTangent * x).addingProduct(rowFactor, load8(rx + c))
+    }
+}
+
+/// One row of a block with one column (k = 1): its factors in registers, the product's form fixed by `P`.
+struct SingleRowLaneSource<P: RowProductForm>: ExactLaneSource {
+    let rowStart: Int
+    let x: UnsafePointer<Float>
+    let rx: UnsafePointer<Float>
+    let gradientFactor, rowTangent, rowFactor: V8
+    let zeroGradient: Bool
+    @inline(__always) func gradient(at i: Int) -> V8 {
+        zeroGradient ? V8() : gradientFactor * load8(x, i - rowStart)
+    }
+    @inline(__always) func product(_ l: Int, at i: Int) -> V8 {
+        let c = i - rowStart
+        return P.product(rowTangent: rowTangent, rowFactor: rowFactor, x: load8(x, c), rx: rx, at: c)
+    }
+}
+
+/// Rows `firstRow ..< endRow` of gradient block `index` (whole rows of whole vectors), g and Hv formed per row.
+@inline(__always)
+func exactBlockRows<R: TangentRule>(
+    _ rule: R, _ b: ExactBuffers, _ f: ExactFactors, block index: Int, firstRow: Int, endRow: Int,
+    _ p: ExactSegmentPlan, zAcc: inout V8, cAcc: inout V8
+) {
+    let block = f.blocks[index]
+    let n = block.columns
+    let count = f.blocks.count
+    for r in firstRow ..< endRow {
+        let factor = block.rowFactors[r]
+        let start = block.offset + r * n
+        @inline(__always) func run<S: ExactLaneSource>(_ source: S) {
+            exactRun(rule, b, source, from: start, to: start + n, p, zAcc: &zAcc, cAcc: &cAcc)
+        }
+        if b.k == 1 {
+            let row = OuterProductTangentRow(f.tangents[index], delta: block.rowFactors, row: r)
+            let rx = row.columnTangents ?? block.columnFactors
+            @inline(__always) func source<P: RowProductForm>(_: P.Type) -> SingleRowLaneSource<P> {
+                SingleRowLaneSource<P>(rowStart: start, x: block.columnFactors, rx: rx,
+                                       gradientFactor: V8(repeating: factor), rowTangent: row.rowTangent,
+                                       rowFactor: row.rowFactor, zeroGradient: factor == 0)
+            }
+            if row.isZero {
+                run(source(ZeroRowProduct.self))
+            } else if row.columnTangents == nil {
+                run(source(FirstLayerRowProduct.self))
+            } else {
+                run(source(FullRowProduct.self))
+            }
+            continue
+        }
+        for j in 0 ..< b.k { f.rows[j] = OuterProductTangentRow(f.tangents[j * count + index], delta: block.rowFactors, row: r) }
+        run(RowLaneSource(rowStart: start, x: block.columnFactors, gradientFactor: V8(repeating: factor),
+                          zeroGradient: factor == 0, rows: UnsafePointer(f.rows)))
+    }
+}
+
 /// The whole exact base pass: every segment with its group's step size a = α·factor, decay γ·(1 − κ·a). Also
 /// computes, from the OLD tangents, z_j = Σ over all weights of X_w^(j)·g (into `z`: 8 lanes per segment from its
 /// start, the pairwise horizontal sum, segments added in order — the Hessian-free pass's order, so with X_w^(j)
 /// zero outside block j it is bit-identical to the Hessian-free z) and, when `b.curvature`,
-/// C[j][l] = Σ X_w^(j)·Hv^(l) (into `c`).
-func exactBasePass<R: TangentRule>(_ rule: R, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
-                                   alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float,
-                                   z: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
+/// C[j][l] = Σ X_w^(j)·Hv^(l) (into `c`). With `factors` (batch 1, blocks aligned with the segments as
+/// `outerProductsAlign` checks), the rows of the outer-product blocks form g and Hv in registers instead of
+/// reading `b.g` and `b.hv`: the same values in the same lanes and order, so the same bits.
+func exactBasePass<R: TangentRule>(_ rule: R, _ p: ExactPass) {
+    let b = p.buffers, factors = p.factors, z = p.z
+    let (alpha, factor, gamma, kappa) = (p.alpha, p.factor, p.gamma, p.kappa)
     let k = b.k
+    let dense = DenseLaneSource(g: b.g, hv: b.hv, n: b.n)
+    let blocks = factors?.blocks ?? UnsafeBufferPointer(start: nil, count: 0)
     for j in 0 ..< k { z[j] = 0 }
     for j in 0 ..< k * k { b.accumulators[k + j] = V8() }
-    for s in segments {
+    for s in p.segments {
         for j in 0 ..< k { b.accumulators[j] = V8() }
         defer { for j in 0 ..< k { z[j] += horizontalSum(b.accumulators[j]) } }
         let a = alpha[s.group] * factor
-        let decay = gamma * (1 - kappa * a)
-        let av = V8(repeating: a), dv = V8(repeating: decay), kv = V8(repeating: kappa)
-        var i = s.offset
+        let plan = ExactSegmentPlan(a: V8(repeating: a), decay: V8(repeating: gamma * (1 - kappa * a)),
+                                    kappa: V8(repeating: kappa), b1: V8(repeating: b.multiplier[0]),
+                                    row: UnsafePointer(b.multiplier + s.group * k), single: k == 1,
+                                    curvature: b.curvature)
+        // k = 1: one column, the accumulators in registers (the same lanes and order).
+        var zAcc = V8(), cAcc = V8()
+        var position = s.offset
         let end = s.offset + s.count
+        for (index, block) in blocks.enumerated() {
+            let blockEnd = block.offset + block.rows * block.columns
+            if blockEnd <= position { continue }
+            if block.offset >= end { break }
+            let start = max(block.offset, position), stop = min(blockEnd, end)
+            exactRun(rule, b, dense, from: position, to: start, plan, zAcc: &zAcc, cAcc: &cAcc)
+            exactBlockRows(rule, b, factors!, block: index, firstRow: (start - block.offset) / block.columns,
+                           endRow: (stop - block.offset) / block.columns, plan, zAcc: &zAcc, cAcc: &cAcc)
+            position = stop
+        }
+        let vectorEnd = position + (end - position) / 8 * 8
+        exactRun(rule, b, dense, from: position, to: vectorEnd, plan, zAcc: &zAcc, cAcc: &cAcc)
         if k == 1 {
-            // One column: the same lanes and order, accumulators in registers.
-            var zAcc = V8(), cAcc = V8()
-            let b1 = V8(repeating: b.multiplier[0])
-            let curvature = b.curvature
-            while i + 8 <= end {
-                exactVectorSingle(rule, b, at: i, a: av, decay: dv, kappa: kv, b1: b1, curvature: curvature,
-                                  zAcc: &zAcc, cAcc: &cAcc)
-                i += 8
-            }
             b.accumulators[0] += zAcc
             b.accumulators[1] += cAcc
         }
-        let row = UnsafePointer(b.multiplier + s.group * k)
-        while i + 8 <= end {
-            exactVectorMulti(rule, b, at: i, row: row, a: av, decay: dv, kappa: kv)
-            i += 8
+        if vectorEnd < end {
+            exactLanes(rule, b, at: vectorEnd, count: end - vectorEnd, group: s.group, a: plan.a, decay: plan.decay,
+                       kappa: plan.kappa)
         }
-        if i < end { exactLanes(rule, b, at: i, count: end - i, group: s.group, a: av, decay: dv, kappa: kv) }
     }
-    if b.curvature { for j in 0 ..< k * k { c[j] = horizontalSum(b.accumulators[k + j]) } }
+    if b.curvature { for j in 0 ..< k * k { p.c[j] = horizontalSum(b.accumulators[k + j]) } }
 }
 
 /// The base kernels of the exact mode (specialised here, in the same file as the generic pass).
@@ -339,17 +496,24 @@ enum ExactBaseKernel {
     case lion(LionTangent)
 }
 
-func runExactBasePass(_ kernel: ExactBaseKernel, _ b: ExactBuffers, segments: UnsafeMutableBufferPointer<Segment>,
-                      alpha: UnsafePointer<Float>, factor: Float, gamma: Float, kappa: Float,
-                      z: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
+/// One exact base pass's buffers and plan: α per group, this step's schedule factor, γ, κ; z and C (outputs);
+/// the factored inputs at batch 1, or nil (dense g and Hv).
+struct ExactPass {
+    var buffers: ExactBuffers
+    var segments: UnsafeMutableBufferPointer<Segment>
+    var alpha: UnsafePointer<Float>
+    var factor, gamma, kappa: Float
+    var z, c: UnsafeMutablePointer<Float>
+    var factors: ExactFactors?
+}
+
+func runExactBasePass(_ kernel: ExactBaseKernel, _ p: ExactPass) {
     switch kernel {
-    case .sgd(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
-    case .sgdm(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
-    case .rmsprop(let r):
-        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
-    case .adamw(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
-    case .adagrad(let r):
-        exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
-    case .lion(let r): exactBasePass(r, b, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappa, z: z, c: c)
+    case .sgd(let r): exactBasePass(r, p)
+    case .sgdm(let r): exactBasePass(r, p)
+    case .rmsprop(let r): exactBasePass(r, p)
+    case .adamw(let r): exactBasePass(r, p)
+    case .adagrad(let r): exactBasePass(r, p)
+    case .lion(let r): exactBasePass(r, p)
     }
 }

@@ -195,8 +195,9 @@ struct ExactOptimizerTests {
                                          xw: xwp.baseAddress!, xm: xmp.baseAddress!, xv: xvp.baseAddress!,
                                          hv: hp.baseAddress!, multiplier: op.baseAddress!, n: n, k: 1,
                                          accumulators: scratch, curvature: false)
-                    runExactBasePass(.adagrad(AdagradTangent(gamma: V8(repeating: 1))), b, segments: segments,
-                                     alpha: ap.baseAddress!, factor: 1, gamma: 1, kappa: 0, z: zc, c: zc + 1)
+                    runExactBasePass(.adagrad(AdagradTangent(gamma: V8(repeating: 1))), ExactPass(
+                        buffers: b, segments: segments, alpha: ap.baseAddress!, factor: 1, gamma: 1, kappa: 0, z: zc,
+                        c: zc + 1, factors: nil))
                 }}}}}}}}}}
             }
             return (losses, zs)
