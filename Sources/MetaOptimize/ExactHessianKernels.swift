@@ -18,94 +18,110 @@ protocol TangentRule {
     /// D for one column. `g`, `d`, `q`, `s` are this step's faithful quantities; `hv` = (∇²f·X_w^(j)) for these
     /// lanes; `xm`, `xv` hold the OLD X_m, X_v on entry and the new ones on return.
     func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8
-    /// q = μ·v + ε and s = √q for the rules that normalise (the direction's own formula), else unused zeros.
-    func normaliser(v: V8) -> (q: V8, s: V8)
     /// The faithful direction and state update (bit-identical to `direction.direction(g:s0:s1:)`), with q and s.
     func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8)
 }
 
-/// SGD: D = γ·Hv.
-struct SGDTangent: TangentRule {
-    let direction = SGDRule.Lanes()
-    let gamma: V8
+/// A rule without a normaliser (SGD, SGDm, Lion): q and s are unused zeros and the step is the direction's own; no
+/// moment tangent unless the rule says so.
+protocol UnnormalisedTangentRule: TangentRule {}
+
+extension UnnormalisedTangentRule {
     static var usesTangentM: Bool { false }
     static var usesTangentV: Bool { false }
-    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
-        gamma * hv
-    }
-    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
     @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
         (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
     }
 }
 
-/// Faithful SGDm: D = γ·X_m (old); then X_m ← γ·(ρ·X_m + (1−ρ)·Hv).
-struct SGDmTangent: TangentRule {
+/// SGD: D = γ·Hv.
+struct SGDTangent: UnnormalisedTangentRule {
+    let direction = SGDRule.Lanes()
+    let gamma: V8
+    @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
+        gamma * hv
+    }
+}
+
+/// Faithful SGDm: D = γ·X_m (old); then X_m ← γ·(ρ·X_m + (1−ρ)·Hv). Its state slot s0 is m.
+struct SGDmTangent: UnnormalisedTangentRule {
     let direction: SGDmRule.Faithful
     let gamma: V8
     static var usesTangentM: Bool { true }
-    static var usesTangentV: Bool { false }
     @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
         let result = gamma * xm
         xm = gamma * (direction.rho * xm + direction.oneMinusRho * hv)
         return result
     }
-    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
-    /// s0 = m.
-    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
-        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
+}
+
+/// The second-moment half shared by RMSProp and AdamW (λ, μ, ε of the faithful rule): the step
+/// v ← λ·v + g², q = μ·v + ε, s = √q, d = numerator/s (returned with q and r = 1/s), and the tangent
+/// X_v ← γ·(λ·X_v + 2·g·Hv), D = numerator·r − d·(μ·X_v)·(r²/2) (new X_v).
+struct NormalisedMoment {
+    let lambda, mu, epsilon: V8
+    @inline(__always) func step(numerator: V8, g: V8, v: inout V8) -> (d: V8, q: V8, s: V8) {
+        v = lambda * v + g * g
+        let q = mu * v + epsilon
+        let s = squareRoot8(q)
+        return (numerator / s, q, 1 / s)
+    }
+    @inline(__always) func tangent(numerator: V8, g: V8, d: V8, r: V8, hv: V8, gamma: V8, xv: inout V8) -> V8 {
+        xv = gamma * (lambda * xv + 2 * g * hv)
+        return numerator * r - d * (mu * xv) * (0.5 * r * r)
     }
 }
 
-/// Faithful RMSProp: X_v ← γ·(λ·X_v + 2·g·Hv); D = γ·Hv/s − d·(μ·X_v)/(2q) (new X_v).
-struct RMSPropTangent: TangentRule {
-    let direction: RMSPropRule.Faithful
-    let gamma: V8
+/// The faithful lanes of a rule with a bias-corrected second moment (RMSProp, AdamW): λ, μ, ε.
+protocol NormalisedDirection: BaseLanes {
+    var lambda: V8 { get }
+    var mu: V8 { get }
+    var epsilon: V8 { get }
+}
+extension RMSPropRule.Faithful: NormalisedDirection {}
+extension AdamWRule.Faithful: NormalisedDirection {}
+
+/// RMSProp and AdamW: a second-moment tangent X_v, the step and tangent through ``NormalisedMoment``.
+protocol NormalisedTangentRule: TangentRule where Direction: NormalisedDirection {
+    var gamma: V8 { get }
+}
+
+extension NormalisedTangentRule {
     static var usesTangentM: Bool { false }
     static var usesTangentV: Bool { true }
-    /// `s` here is 1/√q (see `step`).
+    @inline(__always) var moment: NormalisedMoment {
+        NormalisedMoment(lambda: direction.lambda, mu: direction.mu, epsilon: direction.epsilon)
+    }
+}
+
+/// Faithful RMSProp: X_v ← γ·(λ·X_v + 2·g·Hv); D = γ·Hv/s − d·(μ·X_v)/(2q) (new X_v). The step is the faithful
+/// RMSProp update written out (same operations as `RMSPropRule.Faithful`); its one state slot s0 is v, and the
+/// `s` passed to `tangent` is 1/√q.
+struct RMSPropTangent: NormalisedTangentRule {
+    let direction: RMSPropRule.Faithful
+    let gamma: V8
     @inline(__always) func tangent(g: V8, d: V8, q: V8, s r: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
-        xv = gamma * (direction.lambda * xv + 2 * g * hv)
-        return (gamma * hv) * r - d * (direction.mu * xv) * (0.5 * r * r)
+        moment.tangent(numerator: gamma * hv, g: g, d: d, r: r, hv: hv, gamma: gamma, xv: &xv)
     }
-    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
-        let q = direction.mu * v + direction.epsilon
-        return (q, 1 / squareRoot8(q))
-    }
-    /// The faithful RMSProp update written out (same operations as `RMSPropRule.Faithful`): d, q, 1/√q. Its one
-    /// state slot s0 is the second moment v.
     @inline(__always) func step(g: V8, s0 v: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
-        v = direction.lambda * v + g * g
-        let q = direction.mu * v + direction.epsilon
-        let s = squareRoot8(q)
-        return (g / s, q, 1 / s)
+        moment.step(numerator: g, g: g, v: &v)
     }
 }
 
 /// Faithful AdamW: X_m ← γ·(ρ·X_m + Hv); X_v ← γ·(λ·X_v + 2·g·Hv); D = X_m/s − d·(μ·X_v)/(2q) (new X_m, X_v).
-struct AdamWTangent: TangentRule {
+/// The step is the faithful AdamW update written out (same operations as `AdamWRule.Faithful`, so the same bits),
+/// to share its square root with the tangent; s0 = m, s1 = v, and the `s` passed to `tangent` is r = 1/√q.
+struct AdamWTangent: NormalisedTangentRule {
     let direction: AdamWRule.Faithful
     let gamma: V8
     static var usesTangentM: Bool { true }
-    static var usesTangentV: Bool { true }
-    /// `s` here is 1/√q (see `step`): D = X_m/s − d·(μ·X_v)/(2q) = X_m·r − d·(μ·X_v)·(r²/2).
     @inline(__always) func tangent(g: V8, d: V8, q: V8, s r: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 {
         xm = gamma * (direction.rho * xm + hv)
-        xv = gamma * (direction.lambda * xv + 2 * g * hv)
-        return xm * r - d * (direction.mu * xv) * (0.5 * r * r)
+        return moment.tangent(numerator: xm, g: g, d: d, r: r, hv: hv, gamma: gamma, xv: &xv)
     }
-    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) {
-        let q = direction.mu * v + direction.epsilon
-        return (q, 1 / squareRoot8(q))
-    }
-    /// The faithful AdamW update written out (same operations as `AdamWRule.Faithful`, so the same bits), to
-    /// share its square root with the tangent: returns d, q and r = 1/√q. s0 = m, s1 = v.
     @inline(__always) func step(g: V8, s0 m: inout V8, s1 v: inout V8) -> (d: V8, q: V8, s: V8) {
         m = direction.rho * m + g
-        v = direction.lambda * v + g * g
-        let q = direction.mu * v + direction.epsilon
-        let s = squareRoot8(q)
-        return (m / s, q, 1 / s)
+        return moment.step(numerator: m, g: g, v: &v)
     }
 }
 
@@ -132,18 +148,11 @@ struct AdagradTangent: TangentRule {
     }
 }
 
-/// Lion: sign has derivative 0, so D = 0 and no moment tangent is carried (spec §1.5).
-struct LionTangent: TangentRule {
+/// Lion: sign has derivative 0, so D = 0 and no moment tangent is carried (spec §1.5). Its state slot s0 is m.
+struct LionTangent: UnnormalisedTangentRule {
     let direction: LionRule.Lanes
-    static var usesTangentM: Bool { false }
-    static var usesTangentV: Bool { false }
     static var readsProducts: Bool { false }
     @inline(__always) func tangent(g: V8, d: V8, q: V8, s: V8, hv: V8, xm: inout V8, xv: inout V8) -> V8 { V8() }
-    @inline(__always) func normaliser(v: V8) -> (q: V8, s: V8) { (V8(), V8()) }
-    /// s0 = m.
-    @inline(__always) func step(g: V8, s0: inout V8, s1: inout V8) -> (d: V8, q: V8, s: V8) {
-        (direction.direction(g: g, s0: &s0, s1: &s1), V8(), V8())
-    }
 }
 
 extension TangentRule {

@@ -59,9 +59,10 @@ public final class ExactHessianMetaOptimizer: Optimizer {
     public let approximation: HessianApproximation
     public let tensors: [TensorDescriptor]
     public let totalSteps: Int
-    public let parameterCount: Int
-    public let groupCount: Int
-    public let blocks: [StepSizeBlock]
+    /// Number of weights, of step-size groups, and the reporting blocks (one group per block): the layout's.
+    public var parameterCount: Int { layout.parameterCount }
+    public var groupCount: Int { layout.groupCount }
+    public var blocks: [StepSizeBlock] { layout.blocks }
     /// Completed optimizer steps.
     public private(set) var stepsTaken: Int = 0
     /// 1-based number of the step at which the run diverged, or nil.
@@ -126,9 +127,6 @@ public final class ExactHessianMetaOptimizer: Optimizer {
         self.totalSteps = totalSteps
         self.layout = layout
         self.oracle = oracle
-        parameterCount = layout.parameterCount
-        groupCount = layout.groupCount
-        blocks = layout.blocks
         gammaF = Float(c.gamma)
         kappaF = Float(c.weightDecay)
         metaCommon = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
@@ -139,7 +137,7 @@ public final class ExactHessianMetaOptimizer: Optimizer {
         usesXv = [.rmsprop, .adamw, .adagrad].contains(c.base)
         let curvatureMeta = [.sgd, .rmsprop, .adam].contains(c.meta)
         needsProducts = c.base != .lion || (approximation == .twoByTwo && curvatureMeta)
-        let n = parameterCount, k = groupCount
+        let n = layout.parameterCount, k = layout.groupCount
         let counts = [baseState.hasFirst ? n : 0, baseState.hasSecond ? n : 0, k * n, usesXm ? k * n : 0,
                       usesXv ? k * n : 0, needsProducts ? k * n : 0] + Array(repeating: k, count: 9)
             + Array(repeating: k * k, count: 6)
@@ -285,14 +283,10 @@ public final class ExactHessianMetaOptimizer: Optimizer {
         defer { if let environment { SubnormalFlush.end(environment) } }
         let t = stepsTaken + 1
         betaAtStepStart = beta
-        guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
-        // Every element outside the blocks must be finite; the blocks' products are (outerProductIsFusable).
-        var position = 0
-        for block in factors?.blocks ?? UnsafeBufferPointer(start: nil, count: 0) {
-            guard allFinite(g + position, count: block.offset - position) else { return diverge(at: t, .nonFiniteGradient) }
-            position = block.offset + block.count
+        if let reason = stepInputProblem(loss: loss, gradients: g, count: parameterCount,
+                                         outside: factors?.blocks ?? UnsafeBufferPointer(start: nil, count: 0)) {
+            return diverge(at: t, reason)
         }
-        guard allFinite(g + position, count: parameterCount - position) else { return diverge(at: t, .nonFiniteGradient) }
         let n = parameterCount, k = groupCount
         if needsProducts {
             if factors != nil, let table = factoredTable {
@@ -505,12 +499,8 @@ public final class ExactHessianMetaOptimizer: Optimizer {
 
     /// E.g. "MetaOptimize (exact Hessian, 2x2): adamw base (faithful), adam meta, scalar, α0 = 1e-05, …".
     public var summary: String {
-        let c = configuration
-        guard c.meta.learnsStepSize else {
-            return "\(c.base) (\(c.mode)) with fixed α = \(c.alpha0), schedule \(c.schedule), \(c.granularity) (exact Hessian trace)"
-        }
-        return "MetaOptimize (exact Hessian, \(approximation)): \(c.base) base (\(c.mode)), \(c.meta) meta, "
-            + "\(c.granularity), α0 = \(c.alpha0), η = \(c.metaStepSize), γ = \(c.gamma)"
+        configuration.metaOptimizeSummary(name: "MetaOptimize (exact Hessian, \(approximation))",
+                                          fixedSuffix: " (exact Hessian trace)")
     }
 
     // MARK: - State

@@ -310,6 +310,25 @@ enum ConvTangents {
         return (p / (width + 2), p % (width + 2))
     }
 
+    /// Calls `body(k, at)` for every tap of output channel `o`'s 3×3 kernel (pad 1) at pixel (y, x) that falls inside
+    /// the image, in the order input channel, ky, kx: k is the kernel element's index in the weight tensor, `at`
+    /// the input pixel's index in one sample.
+    @inline(__always)
+    static func forEachTap(_ s: ConvStage, output o: Int, y py: Int, x px: Int, _ body: (_ k: Int, _ at: Int) -> Void) {
+        let (c, h, w) = (s.inChannels, s.height, s.width)
+        for ci in 0..<c {
+            for ky in 0..<3 {
+                let y = py + ky - 1
+                guard y >= 0 && y < h else { continue }
+                for kx in 0..<3 {
+                    let xx = px + kx - 1
+                    guard xx >= 0 && xx < w else { continue }
+                    body(((o * c + ci) * 3 + ky) * 3 + kx, (ci * h + y) * w + xx)
+                }
+            }
+        }
+    }
+
     /// Rp[o, window] = pooled > 0 ? c[o] + Σ V[o]·patch(x) + Σ W[o]·patch(rx) at the argmax pixel : 0.
     static func forward(_ s: ConvStage, x: UnsafePointer<Float>, rx: UnsafePointer<Float>?, batch: Int,
                         weights: UnsafePointer<Float>, vector: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
@@ -325,19 +344,9 @@ enum ConvTangents {
                     guard s.output[index] > 0 else { out[index] = 0; continue }
                     let (py, px) = pixel(s.argmax[index], width: w)
                     var sum = cb[o]
-                    for ci in 0..<c {
-                        for ky in 0..<3 {
-                            let y = py + ky - 1
-                            guard y >= 0 && y < h else { continue }
-                            for kx in 0..<3 {
-                                let xx = px + kx - 1
-                                guard xx >= 0 && xx < w else { continue }
-                                let k = ((o * c + ci) * 3 + ky) * 3 + kx
-                                let at = (ci * h + y) * w + xx
-                                sum += vt[k] * input[at]
-                                if let rInput { sum += wt[k] * rInput[at] }
-                            }
-                        }
+                    forEachTap(s, output: o, y: py, x: px) { k, at in
+                        sum += vt[k] * input[at]
+                        if let rInput { sum += wt[k] * rInput[at] }
                     }
                     out[index] = sum
                 }
@@ -369,21 +378,11 @@ enum ConvTangents {
                     let rga = rGradPooled[index], ga = s.gradOutput[index]
                     let (py, px) = pixel(s.argmax[index], width: w)
                     gb[o] += rga
-                    for ci in 0..<c {
-                        for ky in 0..<3 {
-                            let y = py + ky - 1
-                            guard y >= 0 && y < h else { continue }
-                            for kx in 0..<3 {
-                                let xx = px + kx - 1
-                                guard xx >= 0 && xx < w else { continue }
-                                let k = ((o * c + ci) * 3 + ky) * 3 + kx
-                                let at = (ci * h + y) * w + xx
-                                var term = rga * input[at]
-                                if let rInput { term += ga * rInput[at] }
-                                gw[k] += term
-                                if let rGrad { rGrad[at] += rga * wt[k] + ga * vt[k] }
-                            }
-                        }
+                    forEachTap(s, output: o, y: py, x: px) { k, at in
+                        var term = rga * input[at]
+                        if let rInput { term += ga * rInput[at] }
+                        gw[k] += term
+                        if let rGrad { rGrad[at] += rga * wt[k] + ga * vt[k] }
                     }
                 }
             }
