@@ -357,9 +357,12 @@ func exactRun<R: TangentRule, S: ExactLaneSource>(
 ) {
     var i = from
     if p.single {
+        // Local accumulators, so that they stay in registers (the callers' may live in memory).
+        var z = zAcc, c = cAcc
+        defer { zAcc = z; cAcc = c }
         while i < end {
             exactVectorSingle(rule, b, source, at: i, a: p.a, decay: p.decay, kappa: p.kappa, b1: p.b1,
-                              curvature: p.curvature, zAcc: &zAcc, cAcc: &cAcc)
+                              curvature: p.curvature, zAcc: &z, cAcc: &c)
             i += 8
         }
     } else {
