@@ -205,11 +205,14 @@ func exactLanes<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, count: 
         let offset = j * b.n
         let xwp = b.xw + offset
         let xw = load(xwp)
-        let hv = !R.readsProducts ? V8() : full ? load8(b.hv + offset, i) : loadPartial(b.hv + offset, i, count)
+        let product = !(R.readsProducts || b.curvature) ? V8()
+            : full ? load8(b.hv + offset, i) : loadPartial(b.hv + offset, i, count)
+        let hv = R.readsProducts ? product : V8()
         b.accumulators[j] += xw * g
         if b.curvature {
             if k == 1 {
-                b.accumulators[1] += xw * hv
+                // C reads the product even where the tangent does not (Lion with 2×2, spec §1.5).
+                b.accumulators[1] += xw * product
             } else {
                 for l in 0 ..< k {
                     let other = full ? load8(b.hv + l * b.n, i) : loadPartial(b.hv + l * b.n, i, count)
@@ -300,9 +303,11 @@ func exactVectorSingle<R: TangentRule, S: ExactLaneSource>(
     let g = source.gradient(at: i)
     let (d, q, s, delta) = faithfulVector(rule, b, at: i, g: g, a: a, kappa: kappa)
     let xw = load8(b.xw, i)
-    let hv = R.readsProducts ? source.product(0, at: i) : V8()
+    let product = R.readsProducts || curvature ? source.product(0, at: i) : V8()
+    let hv = R.readsProducts ? product : V8()
     zAcc += xw * g
-    if curvature { cAcc += xw * hv }
+    // C reads the product even where the tangent does not (Lion with 2×2, spec §1.5), as the k > 1 pass does.
+    if curvature { cAcc += xw * product }
     var xm = R.usesTangentM ? load8(b.xm, i) : V8()
     var xv = R.usesTangentV ? load8(b.xv, i) : V8()
     let f = decay * xw - b1 * delta
