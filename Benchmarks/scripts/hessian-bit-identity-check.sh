@@ -1,6 +1,6 @@
 #!/bin/bash
 # Bit-identity check of the exact-Hessian trace (issue 13) across a change of its kernels: --hessian exact with
-# both approximations, the SGD/SGDm/RMSProp/AdamW/Adagrad bases, scalar and last-layer-and-others, batch 1 (the
+# both approximations, the SGD/SGDm/RMSProp/AdamW/Adagrad bases, scalar, last-layer-and-others and layerwise, batch 1 (the
 # fused, factored path) and batch 4 (dense), and --hessian free, run with a reference binary and the current one;
 # compares result.json (minus config and wall clock), curve.csv and trace.csv.
 # Usage: OLD=/path/to/old/mobench bash Benchmarks/scripts/hessian-bit-identity-check.sh (from the repo root).
@@ -18,6 +18,7 @@ configs+=("--hessian exact --approximation 2x2 --base adamw --meta adam --meta-s
 configs+=("--hessian exact --approximation l --base sgdm --meta adam --meta-step-size 1e-4 --granularity scalar")
 configs+=("--hessian exact --approximation 2x2 --base adamw --meta adam --meta-step-size 1e-4 --batch-size 4")
 configs+=("--hessian exact --approximation l --base sgd --alpha0 0.01 --meta sgd --meta-step-size 1e-3 --granularity last-layer-and-others --batch-size 4")
+configs+=("--hessian exact --approximation 2x2 --base sgdm --alpha0 0.01 --meta adam --meta-step-size 1e-4 --granularity layerwise")
 configs+=("--hessian exact --approximation 2x2 --base rmsprop --meta rmsprop --meta-step-size 1e-4 --model simple-cnn --task-length 60")
 configs+=("--hessian free --base adamw --meta adam --granularity scalar")
 configs+=("--hessian free --base sgd --meta adam --granularity last-layer-and-others")

@@ -293,6 +293,20 @@ func faithfulVector<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, g: 
     return (d, q, s, delta)
 }
 
+/// The tangent update of column j's 8 lanes at `i` (its buffers at `offset` = j·n) once the faithful update is
+/// done: X_w ← decay·X_w − m·δ − a·D with D the rule's tangent of its direction, and X_m, X_v as the rule updates them.
+@inline(__always)
+func exactColumn<R: TangentRule>(_ rule: R, _ b: ExactBuffers, at i: Int, offset: Int, xw: V8, hv: V8, g: V8, d: V8,
+                                 q: V8, s: V8, delta: V8, m: V8, a: V8, decay: V8) {
+    var xm = R.usesTangentM ? load8(b.xm + offset, i) : V8()
+    var xv = R.usesTangentV ? load8(b.xv + offset, i) : V8()
+    let f = decay * xw - m * delta
+    let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
+    store8(b.xw + offset, i, f - a * tangent)
+    if R.usesTangentM { store8(b.xm + offset, i, xm) }
+    if R.usesTangentV { store8(b.xv + offset, i, xv) }
+}
+
 /// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for one column (k = 1, M = 1 or its one entry `b1`), with the
 /// z and C accumulators in registers and full vectors only.
 @inline(__always)
@@ -304,17 +318,44 @@ func exactVectorSingle<R: TangentRule, S: ExactLaneSource>(
     let (d, q, s, delta) = faithfulVector(rule, b, at: i, g: g, a: a, kappa: kappa)
     let xw = load8(b.xw, i)
     let product = R.readsProducts || curvature ? source.product(0, at: i) : V8()
-    let hv = R.readsProducts ? product : V8()
     zAcc += xw * g
     // C reads the product even where the tangent does not (Lion with 2×2, spec §1.5), as the k > 1 pass does.
     if curvature { cAcc += xw * product }
-    var xm = R.usesTangentM ? load8(b.xm, i) : V8()
-    var xv = R.usesTangentV ? load8(b.xv, i) : V8()
-    let f = decay * xw - b1 * delta
-    let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
-    store8(b.xw, i, f - a * tangent)
-    if R.usesTangentM { store8(b.xm, i, xm) }
-    if R.usesTangentV { store8(b.xv, i, xv) }
+    exactColumn(rule, b, at: i, offset: 0, xw: xw, hv: R.readsProducts ? product : V8(), g: g, d: d, q: q, s: s,
+                delta: delta, m: b1, a: a, decay: decay)
+}
+
+/// The k = 2 accumulators (z_0, z_1, C row-major), in registers during a run.
+struct PairAccumulators {
+    var z0, z1, c00, c01, c10, c11: V8
+}
+
+/// ``exactVectorMulti(_:_:_:at:row:a:decay:kappa:)`` for k = 2: each product formed once per vector, the
+/// accumulators in registers; every accumulator receives the same terms in the same order, so the same bits.
+@inline(__always)
+func exactVectorPair<R: TangentRule, S: ExactLaneSource>(
+    _ rule: R, _ b: ExactBuffers, _ source: S, at i: Int, row: UnsafePointer<Float>, a: V8, decay: V8, kappa: V8,
+    acc: inout PairAccumulators
+) {
+    let g = source.gradient(at: i)
+    let (d, q, s, delta) = faithfulVector(rule, b, at: i, g: g, a: a, kappa: kappa)
+    let needed = R.readsProducts || b.curvature
+    let p0 = needed ? source.product(0, at: i) : V8(), p1 = needed ? source.product(1, at: i) : V8()
+    let xw0 = load8(b.xw, i), xw1 = load8(b.xw + b.n, i)
+    acc.z0 += xw0 * g
+    if b.curvature {
+        acc.c00 += xw0 * p0
+        acc.c01 += xw0 * p1
+    }
+    exactColumn(rule, b, at: i, offset: 0, xw: xw0, hv: R.readsProducts ? p0 : V8(), g: g, d: d, q: q, s: s,
+                delta: delta, m: V8(repeating: row[0]), a: a, decay: decay)
+    acc.z1 += xw1 * g
+    if b.curvature {
+        acc.c10 += xw1 * p0
+        acc.c11 += xw1 * p1
+    }
+    exactColumn(rule, b, at: i, offset: b.n, xw: xw1, hv: R.readsProducts ? p1 : V8(), g: g, d: d, q: q, s: s,
+                delta: delta, m: V8(repeating: row[1]), a: a, decay: decay)
 }
 
 /// ``exactLanes(_:_:at:count:group:a:decay:kappa:)`` for a full vector of 8 lanes and any k (no partial loads).
@@ -335,13 +376,8 @@ func exactVectorMulti<R: TangentRule, S: ExactLaneSource>(
             let cRow = acc + k + j * k
             for l in 0 ..< k { cRow[l] += xw * source.product(l, at: i) }
         }
-        var xm = R.usesTangentM ? load8(b.xm + offset, i) : V8()
-        var xv = R.usesTangentV ? load8(b.xv + offset, i) : V8()
-        let f = decay * xw - V8(repeating: row[j]) * delta
-        let tangent = rule.tangent(g: g, d: d, q: q, s: s, hv: hv, xm: &xm, xv: &xv)
-        store8(b.xw + offset, i, f - a * tangent)
-        if R.usesTangentM { store8(b.xm + offset, i, xm) }
-        if R.usesTangentV { store8(b.xv + offset, i, xv) }
+        exactColumn(rule, b, at: i, offset: offset, xw: xw, hv: hv, g: g, d: d, q: q, s: s, delta: delta,
+                    m: V8(repeating: row[j]), a: a, decay: decay)
         offset += n
     }
 }
@@ -368,6 +404,15 @@ func exactRun<R: TangentRule, S: ExactLaneSource>(
         while i < end {
             exactVectorSingle(rule, b, source, at: i, a: p.a, decay: p.decay, kappa: p.kappa, b1: p.b1,
                               curvature: p.curvature, zAcc: &z, cAcc: &c)
+            i += 8
+        }
+    } else if b.k == 2 {
+        // Local accumulators in registers, from and back to the pass's (z per segment, C per pass).
+        let m = b.accumulators
+        var acc = PairAccumulators(z0: m[0], z1: m[1], c00: m[2], c01: m[3], c10: m[4], c11: m[5])
+        defer { (m[0], m[1], m[2], m[3], m[4], m[5]) = (acc.z0, acc.z1, acc.c00, acc.c01, acc.c10, acc.c11) }
+        while i < end {
+            exactVectorPair(rule, b, source, at: i, row: p.row, a: p.a, decay: p.decay, kappa: p.kappa, acc: &acc)
             i += 8
         }
     } else {
