@@ -18,7 +18,8 @@ struct TrainingCase {
     var input: InputShape
     var classes: Int
     var optimizer: OptimizerConfiguration
-    /// `.exact`: ExactHessianMetaOptimizer with the network's Hessian-vector products (dense gradient).
+    /// `.exact`: ExactHessianMetaOptimizer with the network's Hessian-vector products (factored in the pass unless
+    /// `denseGradient`).
     var hessian: HessianMode = .free
     var approximation: HessianApproximation = .twoByTwo
     /// A learning-rate-free competitor instead of MetaOptimize (at the spec's comparison settings).
@@ -70,19 +71,23 @@ enum TrainingBenchmarks {
                          optimizer: optimizer(base: .lion, meta: .lion)),
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers)),
-            // Exact Hessian-vector products (one per step size per step), same model and rules as the first case.
-            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-2x2", denseGradient: true, model: mlp,
+            // Exact Hessian-vector products (one per step size per step), same model and rules as the first case;
+            // like the runner at batch 1, gradient and products of the linear layers formed in the pass.
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-2x2", model: mlp,
                          input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam), hessian: .exact),
-            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-l", denseGradient: true, model: mlp,
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-l", model: mlp,
                          input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam), hessian: .exact,
                          approximation: .l),
+            // The same with the gradient and the products materialised (the path of batches > 1).
+            TrainingCase(name: "mlp-784-256-256-10/adamw+adam/scalar/exact-2x2/dense", denseGradient: true, model: mlp,
+                         input: mnist, classes: 10, optimizer: optimizer(base: .adamw, meta: .adam), hessian: .exact),
             TrainingCase(name: "mlp-784-256-256-10/sgd+adam/scalar", model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .sgd, meta: .adam)),
-            TrainingCase(name: "mlp-784-256-256-10/sgd+adam/scalar/exact-2x2", denseGradient: true, model: mlp,
+            TrainingCase(name: "mlp-784-256-256-10/sgd+adam/scalar/exact-2x2", model: mlp,
                          input: mnist, classes: 10, optimizer: optimizer(base: .sgd, meta: .adam), hessian: .exact),
             // η = 1e-5: with 1e-3 this case diverges within the benchmark's steps (the cost does not depend on η).
             TrainingCase(name: "mlp-784-256-256-10/adamw+adam/last-layer-and-others/exact-2x2/eta-1e-5",
-                         denseGradient: true, model: mlp, input: mnist, classes: 10,
+                         model: mlp, input: mnist, classes: 10,
                          optimizer: optimizer(base: .adamw, meta: .adam, granularity: .lastLayerAndOthers,
                                               metaStepSize: 1e-5),
                          hessian: .exact),
@@ -137,11 +142,16 @@ enum TrainingBenchmarks {
                 self.products = products
                 let current = CurrentInput()
                 self.current = current
-                optimizer = try ExactHessianMetaOptimizer(
+                let exact = try ExactHessianMetaOptimizer(
                     tensors: tensors, configuration: c.optimizer, approximation: c.approximation, totalSteps: 1 << 40,
                     oracle: { vector, result in
                         products.product(inputs: current.inputs, batchSize: 1, vector: vector, into: result)
                     })
+                let factored = try HessianVectorProduct(network: network, columns: exact.groupCount)
+                exact.useFactoredProducts(FactoredHessianVectorProducts(blocks: factored.tangentBlocks) { v, j, r in
+                    factored.factoredProduct(inputs: current.inputs, vector: v, column: j, into: r)
+                })
+                optimizer = exact
             } else if let method = c.competitor {
                 var settings = CompetitorSettings()
                 if method == .mechanic { settings.lr = 1 }  // spec §8: base lr 1.0

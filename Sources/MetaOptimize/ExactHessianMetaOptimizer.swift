@@ -59,9 +59,10 @@ public final class ExactHessianMetaOptimizer: Optimizer {
     public let approximation: HessianApproximation
     public let tensors: [TensorDescriptor]
     public let totalSteps: Int
-    public let parameterCount: Int
-    public let groupCount: Int
-    public let blocks: [StepSizeBlock]
+    /// Number of weights, of step-size groups, and the reporting blocks (one group per block): the layout's.
+    public var parameterCount: Int { layout.parameterCount }
+    public var groupCount: Int { layout.groupCount }
+    public var blocks: [StepSizeBlock] { layout.blocks }
     /// Completed optimizer steps.
     public private(set) var stepsTaken: Int = 0
     /// 1-based number of the step at which the run diverged, or nil.
@@ -69,6 +70,8 @@ public final class ExactHessianMetaOptimizer: Optimizer {
     public private(set) var divergenceReason: DivergenceReason?
     /// Hessian-vector products evaluated so far (k per step, 0 where none is needed).
     public private(set) var productsEvaluated: Int = 0
+    /// Whether the last step formed the outer products (gradient and Hessian-vector products) inside its pass.
+    public private(set) var lastStepFormedOuterProducts = false
     /// The trace columns: ``MetaOptimizer``'s (β per group, then z per group).
     public let stepSizeReport: StepSizeReport
 
@@ -96,6 +99,8 @@ public final class ExactHessianMetaOptimizer: Optimizer {
     /// Slot of the meta second moment v̄ in the meta state (for Y; m̄, when the rule has one, is slot 0), or nil.
     private let metaSecondSlot: Int?
     private let usesXm, usesXv, needsProducts: Bool
+    /// The factored products (``useFactoredProducts(_:)``), or nil.
+    private var factoredTable: FactoredTable?
 
     /// Creates the optimizer. Throws ``OptimizerError`` (one line) for an invalid or unsupported configuration.
     /// - Parameters:
@@ -122,9 +127,6 @@ public final class ExactHessianMetaOptimizer: Optimizer {
         self.totalSteps = totalSteps
         self.layout = layout
         self.oracle = oracle
-        parameterCount = layout.parameterCount
-        groupCount = layout.groupCount
-        blocks = layout.blocks
         gammaF = Float(c.gamma)
         kappaF = Float(c.weightDecay)
         metaCommon = MetaCommon(eta: c.metaStepSize, metaWeightDecay: c.metaWeightDecay)
@@ -135,7 +137,7 @@ public final class ExactHessianMetaOptimizer: Optimizer {
         usesXv = [.rmsprop, .adamw, .adagrad].contains(c.base)
         let curvatureMeta = [.sgd, .rmsprop, .adam].contains(c.meta)
         needsProducts = c.base != .lion || (approximation == .twoByTwo && curvatureMeta)
-        let n = parameterCount, k = groupCount
+        let n = layout.parameterCount, k = layout.groupCount
         let counts = [baseState.hasFirst ? n : 0, baseState.hasSecond ? n : 0, k * n, usesXm ? k * n : 0,
                       usesXv ? k * n : 0, needsProducts ? k * n : 0] + Array(repeating: k, count: 9)
             + Array(repeating: k * k, count: 6)
@@ -161,6 +163,7 @@ public final class ExactHessianMetaOptimizer: Optimizer {
     }
 
     deinit {
+        factoredTable?.deallocate()
         slab.deallocate()
         segments.deallocate()
         accumulators.deallocate()
@@ -207,18 +210,90 @@ public final class ExactHessianMetaOptimizer: Optimizer {
     @discardableResult
     public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float) -> Bool {
         guard divergedAtStep == nil else { return false }
-        precondition(weights.count == parameterCount, "weights: expected \(parameterCount) values, found \(weights.count)")
-        precondition(gradients.count == parameterCount, "gradients: expected \(parameterCount) values, found \(gradients.count)")
+        checkLengths(weights.count, gradients.count)
+        lastStepFormedOuterProducts = false
+        return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!, factors: nil, loss: loss)
+    }
+
+    /// The same step with the gradient partly given as outer products (batch 1): bit for bit
+    /// ``step(weights:gradients:loss:)`` on the gradient whose `outerProducts` regions hold
+    /// rowFactors[r]·columnFactors[c]. With ``useFactoredProducts(_:)`` set, blocks that match its tangent blocks and
+    /// align with the step-size segments, and fusable factors (as ``MetaOptimizer``'s factored step decides), both
+    /// the gradient and every Hessian-vector product of those blocks are formed inside the pass (neither is
+    /// written to or read from memory); otherwise the blocks are materialised and the dense step runs.
+    @discardableResult
+    public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
+                     outerProducts: [OuterProductGradient], loss: Float) -> Bool {
+        guard divergedAtStep == nil else { return false }
+        checkLengths(weights.count, gradients.count)
+        return outerProducts.withUnsafeBufferPointer { blocks in
+            guard let table = factoredTable, factorsFit(blocks, table: table) else {
+                lastStepFormedOuterProducts = false
+                for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
+                return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!, factors: nil, loss: loss)
+            }
+            lastStepFormedOuterProducts = true
+            return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!,
+                       factors: ExactFactors(blocks: blocks, tangents: table.tangents, rows: table.rows), loss: loss)
+        }
+    }
+
+    /// Makes ``step(weights:gradients:outerProducts:loss:)`` form the Hessian-vector products of the outer-product
+    /// blocks in its pass, from `products` (at least ``groupCount`` columns, each with one tangent block per
+    /// gradient block). Allocates its tables here, once.
+    public func useFactoredProducts(_ products: FactoredHessianVectorProducts) {
+        precondition(products.blocks.count >= groupCount,
+                     "factored products: \(products.blocks.count) columns for \(groupCount) step sizes")
+        let count = products.blocks[0].count
+        precondition(products.blocks.allSatisfy { $0.count == count }, "factored products: columns differ in blocks")
+        factoredTable?.deallocate()
+        factoredTable = FactoredTable(products, columns: groupCount)
+    }
+
+    /// Whether the gradient's blocks can be formed in the pass with the factored products.
+    private func factorsFit(_ blocks: UnsafeBufferPointer<OuterProductGradient>, table: FactoredTable) -> Bool {
+        guard blocks.count == table.blockCount, outerProductsAlign(blocks, segments: segments) else {
+            return false
+        }
+        let flushing = configuration.subnormals == .flush
+        for (index, block) in blocks.enumerated() {
+            guard outerProductIsFusable(block, flushing: flushing) else { return false }
+            for j in 0 ..< groupCount where !table.tangents[j * table.blockCount + index].matches(block) {
+                return false
+            }
+        }
+        var previousEnd = 0
+        for block in blocks {
+            guard block.offset >= previousEnd, block.offset + block.count <= parameterCount else { return false }
+            previousEnd = block.offset + block.count
+        }
+        return true
+    }
+
+    private func checkLengths(_ weights: Int, _ gradients: Int) {
+        precondition(weights == parameterCount, "weights: expected \(parameterCount) values, found \(weights)")
+        precondition(gradients == parameterCount, "gradients: expected \(parameterCount) values, found \(gradients)")
+    }
+
+    /// The step shared by both entry points: `g` holds every gradient element outside `factors`' blocks (all of
+    /// them without factors), whose products the pass forms (callers checked alignment and fusability).
+    private func run(weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, factors: ExactFactors?,
+                     loss: Float) -> Bool {
         let environment = configuration.subnormals == .flush ? SubnormalFlush.begin() : nil
         defer { if let environment { SubnormalFlush.end(environment) } }
         let t = stepsTaken + 1
         betaAtStepStart = beta
-        let w = weights.baseAddress!, g = gradients.baseAddress!
-        guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
-        guard allFinite(g, count: parameterCount) else { return diverge(at: t, .nonFiniteGradient) }
+        if let reason = stepInputProblem(loss: loss, gradients: g, count: parameterCount,
+                                         outside: factors?.blocks ?? UnsafeBufferPointer(start: nil, count: 0)) {
+            return diverge(at: t, reason)
+        }
         let n = parameterCount, k = groupCount
         if needsProducts {
-            for j in 0 ..< k { oracle(UnsafePointer(xw + j * n), hv + j * n) }
+            if factors != nil, let table = factoredTable {
+                for j in 0 ..< k { table.product(UnsafePointer(xw + j * n), j, hv + j * n) }
+            } else {
+                for j in 0 ..< k { oracle(UnsafePointer(xw + j * n), hv + j * n) }
+            }
             productsEvaluated += k
         }
         let gamma = gammaF
@@ -234,8 +309,9 @@ public final class ExactHessianMetaOptimizer: Optimizer {
                                    curvature: approximation == .twoByTwo && needsProducts)
         let factor = Float(configuration.schedule.factor(step: stepsTaken, totalSteps: totalSteps))
         // z and C (from the old tangents) are accumulated inside the pass.
-        runExactBasePass(advanceBaseKernel(), buffers, segments: segments, alpha: alpha, factor: factor,
-                         gamma: gamma, kappa: kappaF, z: z, c: curvature)
+        runExactBasePass(advanceBaseKernel(), ExactPass(
+            buffers: buffers, segments: segments, alpha: alpha, factor: factor, gamma: gamma, kappa: kappaF, z: z,
+            c: curvature, factors: factors))
         stepsTaken = t
         for j in 0 ..< k where !z[j].isFinite { return diverge(at: t, .nonFiniteMetaGradient) }
         return metaUpdate(t: t)
@@ -423,12 +499,8 @@ public final class ExactHessianMetaOptimizer: Optimizer {
 
     /// E.g. "MetaOptimize (exact Hessian, 2x2): adamw base (faithful), adam meta, scalar, α0 = 1e-05, …".
     public var summary: String {
-        let c = configuration
-        guard c.meta.learnsStepSize else {
-            return "\(c.base) (\(c.mode)) with fixed α = \(c.alpha0), schedule \(c.schedule), \(c.granularity) (exact Hessian trace)"
-        }
-        return "MetaOptimize (exact Hessian, \(approximation)): \(c.base) base (\(c.mode)), \(c.meta) meta, "
-            + "\(c.granularity), α0 = \(c.alpha0), η = \(c.metaStepSize), γ = \(c.gamma)"
+        configuration.metaOptimizeSummary(name: "MetaOptimize (exact Hessian, \(approximation))",
+                                          fixedSuffix: " (exact Hessian trace)")
     }
 
     // MARK: - State

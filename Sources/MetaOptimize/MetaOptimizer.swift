@@ -260,17 +260,8 @@ public final class MetaOptimizer: Optimizer {
         defer { if let floatingPointEnvironment { SubnormalFlush.end(floatingPointEnvironment) } }
         let t = stepsTaken + 1
         betaAtStepStart = beta
-        guard loss.isFinite else { return diverge(at: t, .nonFiniteLoss) }
-        // Every element outside the blocks must be finite; the blocks' products are (outerProductIsFusable).
-        var position = 0
-        for block in blocks {
-            guard allFinite(g + position, count: block.offset - position) else {
-                return diverge(at: t, .nonFiniteGradient)
-            }
-            position = block.offset + block.rows * block.columns
-        }
-        guard allFinite(g + position, count: parameterCount - position) else {
-            return diverge(at: t, .nonFiniteGradient)
+        if let reason = stepInputProblem(loss: loss, gradients: g, count: parameterCount, outside: blocks) {
+            return diverge(at: t, reason)
         }
         let buffers = BaseBuffers(w: w, g: g, h: h, s0: s0, s1: s1)
         if let hessian {

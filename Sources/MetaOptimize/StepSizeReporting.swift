@@ -76,12 +76,5 @@ extension MetaOptimizer {
     }
 
     /// E.g. "MetaOptimize: AdamW base (faithful), Adam meta, scalar, α0 = 1e-05, η = 0.001, γ = 0.999".
-    public var summary: String {
-        let c = configuration
-        guard c.meta.learnsStepSize else {
-            return "\(c.base) (\(c.mode)) with fixed α = \(c.alpha0), schedule \(c.schedule), \(c.granularity)"
-        }
-        return "MetaOptimize: \(c.base) base (\(c.mode)), \(c.meta) meta, \(c.granularity), α0 = \(c.alpha0), "
-            + "η = \(c.metaStepSize), γ = \(c.gamma)"
-    }
+    public var summary: String { configuration.metaOptimizeSummary(name: "MetaOptimize") }
 }

@@ -24,23 +24,45 @@ public final class HessianVectorProduct {
     public let network: Network
     private let arena = Arena()
     private let stages: [any Stage]
-    /// R{h_l} per stage (R of the stage's output activations, masked by the ReLU), [maxBatch][outputCount].
+    /// R{h_l} per column and stage (R of the stage's output activations, masked by the ReLU), [maxBatch][outputCount]
+    /// at `column · stages.count + l`.
     private let rOutput: [UnsafeMutablePointer<Float>]
-    /// R{δ_l} per stage (R of the masked gradient of the stage's output), same shape.
+    /// R{δ_l} per column and stage (R of the masked gradient of the stage's output), same shape and indexing.
     private let rDelta: [UnsafeMutablePointer<Float>]
     private let probabilities: UnsafeMutablePointer<Float>
+    /// Number of products whose factors can be held at once (``factoredProduct(inputs:vector:column:into:)``).
+    public let columns: Int
+    /// Per column, one block per linear layer's weight tensor (the network's `outerProductBlocks`, same order):
+    /// where ``factoredProduct(inputs:vector:column:into:)`` leaves the product as R{δ}·xᵀ + δ·R{x}ᵀ. The pointers
+    /// are fixed for this instance's lifetime.
+    public let tangentBlocks: [[OuterProductTangent]]
 
-    /// Prepares the buffers for `network` (its `maxBatchSize`). Throws for models without an R-operator.
-    public init(network: Network) throws(NetworkError) {
+    /// Prepares the buffers for `network` (its `maxBatchSize`) and `columns` factored products held at once.
+    /// Throws for models without an R-operator.
+    public init(network: Network, columns: Int = 1) throws(NetworkError) {
         for stage in network.stages where !(stage is LinearStage) && !(stage is ConvStage) {
             throw .hessianVectorProductUnsupported(network.spec)
         }
+        precondition(columns >= 1, "columns \(columns) < 1")
         self.network = network
-        stages = network.stages
+        self.columns = columns
+        let stages = network.stages
+        self.stages = stages
         let batch = network.maxBatchSize
-        rOutput = stages.map { [arena] in arena.floats(batch * $0.outputCount) }
-        rDelta = stages.map { [arena] in arena.floats(batch * $0.outputCount) }
+        let perColumn = (0..<columns).flatMap { _ in stages }
+        rOutput = perColumn.map { [arena] in arena.floats(batch * $0.outputCount) }
+        rDelta = perColumn.map { [arena] in arena.floats(batch * $0.outputCount) }
         probabilities = arena.floats(batch * network.classes)
+        tangentBlocks = (0..<columns).map { [rOutput, rDelta] j in
+            stages.indices.compactMap { l -> OuterProductTangent? in
+                guard let s = stages[l] as? LinearStage else { return nil }
+                let base = j * stages.count
+                return OuterProductTangent(
+                    offset: s.weightOffset, rows: s.outputCount, columns: s.inputCount,
+                    rowTangents: UnsafePointer(rDelta[base + l]),
+                    columnTangents: l == 0 ? nil : UnsafePointer(rOutput[base + l - 1]))
+            }
+        }
     }
 
     /// Writes H·V into `result` (length `parameterCount`, the parameters' layout), where H = ∇²f is the Hessian of
@@ -51,6 +73,24 @@ public final class HessianVectorProduct {
     /// - Precondition: `batchSize` is that of the last `trainStep`; `result` does not overlap `vector`.
     public func product(inputs: UnsafeBufferPointer<Float>, batchSize: Int, vector: UnsafePointer<Float>,
                         into result: UnsafeMutablePointer<Float>) {
+        evaluate(inputs: inputs, batchSize: batchSize, vector: vector, column: 0, factored: false, into: result)
+    }
+
+    /// H·V at batch size 1 with the linear layers' weight blocks left factored: writes every element of `result`
+    /// outside `tangentBlocks[column]` (biases, convolution tensors) and keeps R{δ} and R{x} of each linear layer in
+    /// that column's buffers, so that element (r, c) of a block is the ``OuterProductTangent`` definition applied to
+    /// them and the gradient's factors δ (the layer's `gradOutput`) and x — value for value what
+    /// ``product(inputs:batchSize:vector:into:)`` writes there. The factors stay valid until the next product of
+    /// the same column.
+    /// - Precondition: the last `trainStep` had batch size 1; `column < columns`; `result` does not overlap `vector`.
+    public func factoredProduct(inputs: UnsafeBufferPointer<Float>, vector: UnsafePointer<Float>, column: Int,
+                                into result: UnsafeMutablePointer<Float>) {
+        precondition(column >= 0 && column < columns, "column \(column) not in 0..<\(columns)")
+        evaluate(inputs: inputs, batchSize: 1, vector: vector, column: column, factored: true, into: result)
+    }
+
+    private func evaluate(inputs: UnsafeBufferPointer<Float>, batchSize: Int, vector: UnsafePointer<Float>,
+                          column: Int, factored: Bool, into result: UnsafeMutablePointer<Float>) {
         let batch = batchSize
         precondition(batch >= 1 && batch <= network.maxBatchSize, "batchSize \(batch) not in 1...\(network.maxBatchSize)")
         precondition(inputs.count >= batch * network.input.count, "inputs: need \(batch * network.input.count) values")
@@ -58,51 +98,53 @@ public final class HessianVectorProduct {
         let w = UnsafePointer(network.parameters.baseAddress!)
         let count = stages.count
         let k = network.classes
+        // This column's R buffers: stage l's at base + l.
+        let base = column * count
         // R-forward: R{a_l} = W_l·R{x_l} + V_l·x_l + c_l; R{h_l} = mask_l ⊙ R{a_l}.
         for l in 0..<count {
             let x = l == 0 ? x0 : UnsafePointer(stages[l - 1].output)
-            let rx: UnsafePointer<Float>? = l == 0 ? nil : UnsafePointer(rOutput[l - 1])
+            let rx: UnsafePointer<Float>? = l == 0 ? nil : UnsafePointer(rOutput[base + l - 1])
             if let conv = stages[l] as? ConvStage {
-                ConvTangents.forward(conv, x: x, rx: rx, batch: batch, weights: w, vector: vector, out: rOutput[l])
+                ConvTangents.forward(conv, x: x, rx: rx, batch: batch, weights: w, vector: vector, out: rOutput[base + l])
                 continue
             }
             let s = stages[l] as! LinearStage
             HessianKernels.rForward(
                 x: x, rx: rx, batch: batch, inCount: s.inputCount, weight: w + s.weightOffset,
                 vWeight: vector + s.weightOffset, vBias: vector + s.biasOffset, outCount: s.outputCount,
-                mask: s.relu ? UnsafePointer(s.output) : nil, out: rOutput[l])
+                mask: s.relu ? UnsafePointer(s.output) : nil, out: rOutput[base + l])
         }
         // Head: R{e_b} = p_b ⊙ (R{u_b} − ⟨p_b, R{u_b}⟩) / B.
         let logits = UnsafePointer(stages[count - 1].output)
         HessianKernels.softmax(logits: logits, batch: batch, classes: k, into: probabilities)
         HessianKernels.softmaxTangent(
-            probabilities: probabilities, rLogits: rOutput[count - 1], batch: batch, classes: k,
-            scale: 1 / Float(batch), into: rDelta[count - 1])
+            probabilities: probabilities, rLogits: rOutput[base + count - 1], batch: batch, classes: k,
+            scale: 1 / Float(batch), into: rDelta[base + count - 1])
         // R-backward: R{gW_l} = R{δ_l}·x_lᵀ + δ_l·R{x_l}ᵀ; R{gb_l} = Σ_b R{δ_l};
         // R{δ_(l−1)} = mask ⊙ (W_lᵀ·R{δ_l} + V_lᵀ·δ_l).
         var l = count - 1
         while l >= 0 {
             let x = l == 0 ? x0 : UnsafePointer(stages[l - 1].output)
-            let rx: UnsafePointer<Float>? = l == 0 ? nil : UnsafePointer(rOutput[l - 1])
+            let rx: UnsafePointer<Float>? = l == 0 ? nil : UnsafePointer(rOutput[base + l - 1])
             if let conv = stages[l] as? ConvStage {
                 ConvTangents.backward(conv, x: x, rx: rx, batch: batch, weights: w, vector: vector,
-                                      rGradPooled: UnsafePointer(rDelta[l]), result: result,
-                                      rGradInput: l > 0 ? rDelta[l - 1] : nil)
+                                      rGradPooled: UnsafePointer(rDelta[base + l]), result: result,
+                                      rGradInput: l > 0 ? rDelta[base + l - 1] : nil)
                 l -= 1
                 continue
             }
             let s = stages[l] as! LinearStage
-            let delta = UnsafePointer(s.gradOutput), rd = UnsafePointer(rDelta[l])
+            let delta = UnsafePointer(s.gradOutput), rd = UnsafePointer(rDelta[base + l])
             HessianKernels.weightTangent(
                 rDelta: rd, x: x, delta: delta, rx: rx, batch: batch, inCount: s.inputCount, outCount: s.outputCount,
-                weightOut: result + s.weightOffset, biasOut: result + s.biasOffset)
+                weightOut: factored ? nil : result + s.weightOffset, biasOut: result + s.biasOffset)
             if l > 0 {
                 // A linear stage masks by its ReLU output; a conv stage's pooling and ReLU act in its backward.
                 let previous = stages[l - 1] as? LinearStage
                 HessianKernels.inputTangent(
                     rDelta: rd, delta: delta, batch: batch, inCount: s.inputCount, weight: w + s.weightOffset,
                     vWeight: vector + s.weightOffset, outCount: s.outputCount,
-                    mask: previous?.relu == true ? UnsafePointer(previous!.output) : nil, out: rDelta[l - 1])
+                    mask: previous?.relu == true ? UnsafePointer(previous!.output) : nil, out: rDelta[base + l - 1])
             }
             l -= 1
         }
@@ -174,18 +216,20 @@ enum HessianKernels {
         }
     }
 
-    /// `weightOut[o, i] = Σ_b rDelta[b, o]·x[b, i] + delta[b, o]·rx[b, i]` (the second term only with `rx`),
-    /// `biasOut[o] = Σ_b rDelta[b, o]` (both overwritten).
+    /// `weightOut[o, i] = Σ_b rDelta[b, o]·x[b, i] + delta[b, o]·rx[b, i]` (the second term only with `rx`; at
+    /// batch 1 the ``OuterProductTangent`` definition), `biasOut[o] = Σ_b rDelta[b, o]` (both overwritten; the
+    /// weights only when `weightOut` is given).
     static func weightTangent(
         rDelta rd: UnsafePointer<Float>, x: UnsafePointer<Float>, delta d: UnsafePointer<Float>,
         rx: UnsafePointer<Float>?, batch: Int, inCount n: Int, outCount m: Int,
-        weightOut: UnsafeMutablePointer<Float>, biasOut: UnsafeMutablePointer<Float>
+        weightOut: UnsafeMutablePointer<Float>?, biasOut: UnsafeMutablePointer<Float>
     ) {
         for o in 0..<m {
             var s: Float = 0
             for b in 0..<batch { s += rd[b * m + o] }
             biasOut[o] = s
         }
+        guard let weightOut else { return }
         let n8 = n & ~7
         for o in 0..<m {
             let row = weightOut + o * n
@@ -266,6 +310,25 @@ enum ConvTangents {
         return (p / (width + 2), p % (width + 2))
     }
 
+    /// Calls `body(k, at)` for every tap of output channel `o`'s 3×3 kernel (pad 1) at pixel (y, x) that falls inside
+    /// the image, in the order input channel, ky, kx: k is the kernel element's index in the weight tensor, `at`
+    /// the input pixel's index in one sample.
+    @inline(__always)
+    static func forEachTap(_ s: ConvStage, output o: Int, y py: Int, x px: Int, _ body: (_ k: Int, _ at: Int) -> Void) {
+        let (c, h, w) = (s.inChannels, s.height, s.width)
+        for ci in 0..<c {
+            for ky in 0..<3 {
+                let y = py + ky - 1
+                guard y >= 0 && y < h else { continue }
+                for kx in 0..<3 {
+                    let xx = px + kx - 1
+                    guard xx >= 0 && xx < w else { continue }
+                    body(((o * c + ci) * 3 + ky) * 3 + kx, (ci * h + y) * w + xx)
+                }
+            }
+        }
+    }
+
     /// Rp[o, window] = pooled > 0 ? c[o] + Σ V[o]·patch(x) + Σ W[o]·patch(rx) at the argmax pixel : 0.
     static func forward(_ s: ConvStage, x: UnsafePointer<Float>, rx: UnsafePointer<Float>?, batch: Int,
                         weights: UnsafePointer<Float>, vector: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
@@ -281,19 +344,9 @@ enum ConvTangents {
                     guard s.output[index] > 0 else { out[index] = 0; continue }
                     let (py, px) = pixel(s.argmax[index], width: w)
                     var sum = cb[o]
-                    for ci in 0..<c {
-                        for ky in 0..<3 {
-                            let y = py + ky - 1
-                            guard y >= 0 && y < h else { continue }
-                            for kx in 0..<3 {
-                                let xx = px + kx - 1
-                                guard xx >= 0 && xx < w else { continue }
-                                let k = ((o * c + ci) * 3 + ky) * 3 + kx
-                                let at = (ci * h + y) * w + xx
-                                sum += vt[k] * input[at]
-                                if let rInput { sum += wt[k] * rInput[at] }
-                            }
-                        }
+                    forEachTap(s, output: o, y: py, x: px) { k, at in
+                        sum += vt[k] * input[at]
+                        if let rInput { sum += wt[k] * rInput[at] }
                     }
                     out[index] = sum
                 }
@@ -325,21 +378,11 @@ enum ConvTangents {
                     let rga = rGradPooled[index], ga = s.gradOutput[index]
                     let (py, px) = pixel(s.argmax[index], width: w)
                     gb[o] += rga
-                    for ci in 0..<c {
-                        for ky in 0..<3 {
-                            let y = py + ky - 1
-                            guard y >= 0 && y < h else { continue }
-                            for kx in 0..<3 {
-                                let xx = px + kx - 1
-                                guard xx >= 0 && xx < w else { continue }
-                                let k = ((o * c + ci) * 3 + ky) * 3 + kx
-                                let at = (ci * h + y) * w + xx
-                                var term = rga * input[at]
-                                if let rInput { term += ga * rInput[at] }
-                                gw[k] += term
-                                if let rGrad { rGrad[at] += rga * wt[k] + ga * vt[k] }
-                            }
-                        }
+                    forEachTap(s, output: o, y: py, x: px) { k, at in
+                        var term = rga * input[at]
+                        if let rInput { term += ga * rInput[at] }
+                        gw[k] += term
+                        if let rGrad { rGrad[at] += rga * wt[k] + ga * vt[k] }
                     }
                 }
             }

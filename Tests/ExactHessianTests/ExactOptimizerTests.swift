@@ -65,6 +65,34 @@ struct ExactOptimizerTests {
         #expect(e.productsEvaluated == 0)
     }
 
+    @Test("Lion base with 2×2 and meta SGD: the curvature C = X_wᵀ∇²f X_w enters Y (spec §1.5), scalar and blocks alike",
+          arguments: [Granularity.scalar, .lastLayerAndOthers])
+    func lionCurvatureEntersY(granularity: Granularity) throws {
+        let config = OptimizerConfiguration(base: .lion, alpha0: 1e-2, meta: .sgd, metaStepSize: 1e-2, gamma: 0.99,
+                                            granularity: granularity)
+        func finalY(zeroProducts: Bool) throws -> [Float] {
+            let harness = try HessianHarness(try goldenNetwork("mlp"))
+            let oracle: HessianVectorProductOracle = zeroProducts
+                ? { [count = harness.network.parameterCount] _, result in result.update(repeating: 0, count: count) }
+                : harness.oracle
+            let e = try ExactHessianMetaOptimizer(tensors: harness.tensors, configuration: config,
+                                                  approximation: .twoByTwo, totalSteps: 6, oracle: oracle)
+            for t in 0..<6 {
+                let x = goldenSample(t)
+                let loss = harness.trainStep(x, [goldenLabel(x)])
+                e.step(weights: harness.network.parameters, gradients: UnsafeBufferPointer(harness.network.gradients),
+                       loss: loss)
+            }
+            return e.metaStateSensitivity
+        }
+        let k = granularity == .scalar ? 1 : 2
+        let identity = (0..<k * k).map { Float($0 % (k + 1) == 0 ? 1 : 0) }
+        // Without curvature (every product 0) Y stays I; with the real products the diagonal moves.
+        #expect(try finalY(zeroProducts: true) == identity)
+        let y = try finalY(zeroProducts: false)
+        #expect((0..<k).allSatisfy { y[$0 * (k + 1)] != 1 }, "Y = \(y)")
+    }
+
     @Test("with real Hessians the exact trajectory differs from the Hessian-free one (the products are used)")
     func hessiansChangeTheRun() throws {
         let config = OptimizerConfiguration(base: .sgd, alpha0: 0.1, meta: .sgd, metaStepSize: 1e-2, gamma: 0.99)
@@ -195,8 +223,9 @@ struct ExactOptimizerTests {
                                          xw: xwp.baseAddress!, xm: xmp.baseAddress!, xv: xvp.baseAddress!,
                                          hv: hp.baseAddress!, multiplier: op.baseAddress!, n: n, k: 1,
                                          accumulators: scratch, curvature: false)
-                    runExactBasePass(.adagrad(AdagradTangent(gamma: V8(repeating: 1))), b, segments: segments,
-                                     alpha: ap.baseAddress!, factor: 1, gamma: 1, kappa: 0, z: zc, c: zc + 1)
+                    runExactBasePass(.adagrad(AdagradTangent(gamma: V8(repeating: 1))), ExactPass(
+                        buffers: b, segments: segments, alpha: ap.baseAddress!, factor: 1, gamma: 1, kappa: 0, z: zc,
+                        c: zc + 1, factors: nil))
                 }}}}}}}}}}
             }
             return (losses, zs)

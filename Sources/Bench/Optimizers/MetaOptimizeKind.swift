@@ -40,12 +40,18 @@ extension OptimizerKind {
         }
         let batch = context.hessianBatch
         do {
-            return try ExactHessianMetaOptimizer(
+            let optimizer = try ExactHessianMetaOptimizer(
                 tensors: context.tensors, configuration: v.optimizer, approximation: v.approximation,
                 totalSteps: context.totalSteps, modelName: "model \(v.model)",
                 oracle: { vector, result in
                     products.product(inputs: batch.inputs, batchSize: batch.batchSize, vector: vector, into: result)
                 })
+            // Batch 1 (the runner's fused path): the products of the linear layers' weights stay factored.
+            let factored = try HessianVectorProduct(network: context.network, columns: optimizer.groupCount)
+            optimizer.useFactoredProducts(FactoredHessianVectorProducts(blocks: factored.tangentBlocks) { vector, j, result in
+                factored.factoredProduct(inputs: batch.inputs, vector: vector, column: j, into: result)
+            })
+            return optimizer
         } catch let error as OptimizerError {
             throw SettingError.invalid("--hessian exact: \(error)")
         }
