@@ -81,7 +81,7 @@ benchmark: release
 	$(MOBENCH) suite Benchmarks/suites/default.json --out $(OUT)/benchmark --jobs $(JOBS)
 	@echo "report: $(OUT)/benchmark/summary.html (open in a browser); table: $(OUT)/benchmark/summary.md; figures: $(OUT)/benchmark/figures/*.svg"
 
-# Hessian-free vs exact-Hessian MetaOptimize (docs/hessian.md): 144 runs, about 10-15 minutes on 2 cores.
+# Hessian-free vs exact-Hessian MetaOptimize (docs/hessian.md): 432 runs, 5-12 minutes on 2 cores (measured).
 hessian: release
 	$(MOBENCH) suite Benchmarks/suites/hessian.json --out $(OUT)/hessian --jobs $(JOBS)
 	@echo "figures: $(OUT)/hessian/figures/*.svg; table: $(OUT)/hessian/summary.md"
