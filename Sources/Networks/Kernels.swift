@@ -529,7 +529,7 @@ enum Kernels {
         output: UnsafeMutablePointer<Float>
     ) {
         forEachPaddedHWCRow(channels: c, height: h, width: w, paddedChannels: cp) { chw, padded in
-            for x in 0..<w { output[padded + x * cp] = input[chw + x] }
+            copyStrided(input + chw, stride: 1, to: output + padded, stride: cp, count: w)
         }
     }
 
@@ -539,7 +539,19 @@ enum Kernels {
         output: UnsafeMutablePointer<Float>
     ) {
         forEachPaddedHWCRow(channels: c, height: h, width: w, paddedChannels: cp) { chw, padded in
-            for x in 0..<w { output[chw + x] = input[padded + x * cp] }
+            copyStrided(input + padded, stride: cp, to: output + chw, stride: 1, count: w)
+        }
+    }
+
+    /// `count` floats from `source` to `target`, the k-th `sourceStride`·k and `targetStride`·k floats in.
+    @inline(__always)
+    private static func copyStrided(_ source: UnsafePointer<Float>, stride sourceStride: Int,
+                                    to target: UnsafeMutablePointer<Float>, stride targetStride: Int, count: Int) {
+        var source = source, target = target
+        for _ in 0..<count {
+            target[0] = source[0]
+            source += sourceStride
+            target += targetStride
         }
     }
 
