@@ -17,22 +17,8 @@ struct CompetitorRunTests {
             $0.optimizer = method
             $0.alpha0 = RunConfiguration.packageLearningRate(optimizer: method, base: "adamw") ?? 1e-4
         }
-        let full = temporaryDirectory()
-        let fullOptions = RunOptions(outDirectory: full, tracePath: full + "/trace.csv")
-        _ = try makeRun(config, options: fullOptions).run(options: fullOptions)
-
-        let dir = temporaryDirectory()
-        let options = RunOptions(outDirectory: dir, tracePath: dir + "/trace.csv", checkpointEvery: 10)
-        var calls = 0
-        let stopped = try makeRun(config, options: options).run(options: options, shouldStop: { calls += 1; return calls > 57 })
-        #expect(stopped == nil)
-        #expect(FileManager.default.fileExists(atPath: dir + "/checkpoint.safetensors"))
-        var resume = options
-        resume.resume = true
-        _ = try makeRun(config, options: resume).run(options: resume)
-        #expect(withoutWallClock(read(dir + "/result.json")) == withoutWallClock(read(full + "/result.json")))
-        #expect(read(dir + "/curve.csv") == read(full + "/curve.csv"))
-        #expect(read(dir + "/trace.csv") == read(full + "/trace.csv"))
+        let (full, dir) = try interruptAndResume(config)
+        expectSameRunFiles(dir, full)
         #expect(read(full + "/trace.csv").hasPrefix("step,task,sample_index,label,loss,correct,step_size"))
     }
 

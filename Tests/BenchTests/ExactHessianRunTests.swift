@@ -55,20 +55,8 @@ struct ExactHessianRunTests {
             $0.hessian = "exact"; $0.approximation = approximation; $0.granularity = "last-layer-and-others"
             $0.base = "adamw"; $0.meta = "adam"; $0.alpha0 = 1e-2; $0.metaStepSize = 1e-2
         }
-        let full = temporaryDirectory()
-        let fullOptions = RunOptions(outDirectory: full, tracePath: full + "/trace.csv")
-        _ = try makeRun(config, options: fullOptions).run(options: fullOptions)
-        let dir = temporaryDirectory()
-        let options = RunOptions(outDirectory: dir, tracePath: dir + "/trace.csv", checkpointEvery: 10)
-        var calls = 0
-        let stopped = try makeRun(config, options: options).run(options: options, shouldStop: { calls += 1; return calls > 57 })
-        #expect(stopped == nil)
-        var resume = options
-        resume.resume = true
-        _ = try makeRun(config, options: resume).run(options: resume)
-        #expect(withoutWallClock(read(dir + "/result.json")) == withoutWallClock(read(full + "/result.json")))
-        #expect(read(dir + "/curve.csv") == read(full + "/curve.csv"))
-        #expect(read(dir + "/trace.csv") == read(full + "/trace.csv"))
+        let (full, dir) = try interruptAndResume(config)
+        expectSameRunFiles(dir, full)
         #expect(read(full + "/trace.csv").hasPrefix(
             "step,task,sample_index,label,loss,correct,log_step_size_0,log_step_size_1,meta_gradient_0,meta_gradient_1\n"))
     }

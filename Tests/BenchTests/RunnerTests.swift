@@ -73,24 +73,11 @@ struct RunnerTests {
     func resumeEqualsUninterrupted() throws {
         for granularity in ["scalar", "nodewise"] {
             let config = smallConfiguration { $0.granularity = granularity; $0.base = "adamw"; $0.meta = "adam" }
-            let full = temporaryDirectory()
-            let fullOptions = RunOptions(outDirectory: full, tracePath: full + "/trace.csv")
-            _ = try makeRun(config, options: fullOptions).run(options: fullOptions)
-
-            let dir = temporaryDirectory()
-            let options = RunOptions(outDirectory: dir, tracePath: dir + "/trace.csv", checkpointEvery: 10)
-            var calls = 0
-            let stopped = try makeRun(config, options: options).run(options: options, shouldStop: { calls += 1; return calls > 57 })
-            #expect(stopped == nil)
-            #expect(!FileManager.default.fileExists(atPath: dir + "/result.json"))
-            #expect(!FileManager.default.fileExists(atPath: dir + "/trace.csv"))        // only trace.csv.partial
-            #expect(FileManager.default.fileExists(atPath: dir + "/checkpoint.safetensors"))
-            var resume = options
-            resume.resume = true
-            _ = try makeRun(config, options: resume).run(options: resume)
-            #expect(withoutWallClock(read(dir + "/result.json")) == withoutWallClock(read(full + "/result.json")))
-            #expect(read(dir + "/curve.csv") == read(full + "/curve.csv"))
-            #expect(read(dir + "/trace.csv") == read(full + "/trace.csv"))
+            let (full, dir) = try interruptAndResume(config) { stoppedDirectory in
+                #expect(!FileManager.default.fileExists(atPath: stoppedDirectory + "/result.json"))
+                #expect(!FileManager.default.fileExists(atPath: stoppedDirectory + "/trace.csv"))  // only trace.csv.partial
+            }
+            expectSameRunFiles(dir, full)
             #expect(!FileManager.default.fileExists(atPath: dir + "/checkpoint.safetensors"))
         }
     }

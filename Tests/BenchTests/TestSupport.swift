@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Testing
 @testable import Bench
 
 /// A small synthetic dataset whose classes are learnable: class c has bright pixels in row c.
@@ -49,6 +50,34 @@ func read(_ path: String) -> String {
 func withoutWallClock(_ json: String) -> String {
     json.split(separator: "\n").filter { !$0.contains("\"wall_seconds\"") && !$0.contains("\"steps_per_second\"") }
         .joined(separator: "\n")
+}
+
+/// Runs `config` twice with a trace: once uninterrupted, once stopped after 57 steps with a checkpoint every 10
+/// (`afterStop` sees that folder before the resume) and then resumed. Returns both folders; callers compare them
+/// with ``expectSameRunFiles(_:_:)``.
+func interruptAndResume(_ config: RunConfiguration, afterStop: (_ directory: String) -> Void = { _ in }) throws
+    -> (uninterrupted: String, resumed: String) {
+    let full = temporaryDirectory()
+    let fullOptions = RunOptions(outDirectory: full, tracePath: full + "/trace.csv")
+    _ = try makeRun(config, options: fullOptions).run(options: fullOptions)
+    let dir = temporaryDirectory()
+    let options = RunOptions(outDirectory: dir, tracePath: dir + "/trace.csv", checkpointEvery: 10)
+    var calls = 0
+    let stopped = try makeRun(config, options: options).run(options: options, shouldStop: { calls += 1; return calls > 57 })
+    #expect(stopped == nil)
+    #expect(FileManager.default.fileExists(atPath: dir + "/checkpoint.safetensors"))
+    afterStop(dir)
+    var resume = options
+    resume.resume = true
+    _ = try makeRun(config, options: resume).run(options: resume)
+    return (full, dir)
+}
+
+/// Expects result.json (wall clock aside), curve.csv and trace.csv of two run folders to be byte-identical.
+func expectSameRunFiles(_ a: String, _ b: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(withoutWallClock(read(a + "/result.json")) == withoutWallClock(read(b + "/result.json")), sourceLocation: sourceLocation)
+    #expect(read(a + "/curve.csv") == read(b + "/curve.csv"), sourceLocation: sourceLocation)
+    #expect(read(a + "/trace.csv") == read(b + "/trace.csv"), sourceLocation: sourceLocation)
 }
 
 /// The repository root (for the real data and the built binary).
