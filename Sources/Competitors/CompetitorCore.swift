@@ -138,6 +138,7 @@ extension Competitor {
                      "expected buffers of \(parameterCount) weights")
         guard book.divergedAtStep == nil else { return false }
         return outerProducts.withUnsafeBufferPointer { blocks in
+            checkOuterProductLayout(blocks, parameterCount: parameterCount)
             guard formsOuterProducts(blocks) else {
                 for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
                 return run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!),
@@ -148,20 +149,17 @@ extension Competitor {
         }
     }
 
-    /// True when the blocks can be formed in the passes with the dense lanes: sorted, disjoint, each inside one
-    /// tensor at a multiple of 8 elements from its start and from 0, columns a multiple of 8, and their products
-    /// exactly the dense values (``outerProductIsFusable(_:flushing:)``).
+    /// True when the blocks (laid out as ``checkOuterProductLayout(_:parameterCount:)`` requires) can be formed in
+    /// the passes with the dense lanes: each inside one tensor at a multiple of 8 elements from its start and from
+    /// 0, columns a multiple of 8, and their products exactly the dense values (``outerProductIsFusable(_:flushing:)``).
     func formsOuterProducts(_ blocks: UnsafeBufferPointer<OuterProductGradient>) -> Bool {
-        var previousEnd = 0
-        for block in blocks {
-            guard block.rows >= 1, block.columns % 8 == 0, block.offset >= previousEnd, block.offset % 8 == 0,
-                  let span = spans.first(where: { block.offset >= $0.offset && block.offset < $0.offset + $0.count }),
-                  (block.offset - span.offset) % 8 == 0, block.offset + block.count <= span.offset + span.count,
-                  outerProductIsFusable(block, flushing: settings.flushSubnormals)
+        blocks.allSatisfy { block in
+            guard block.columns % 8 == 0, block.offset % 8 == 0,
+                  let span = spans.first(where: { block.offset >= $0.offset && block.offset < $0.offset + $0.count })
             else { return false }
-            previousEnd = block.offset + block.count
+            return (block.offset - span.offset) % 8 == 0 && block.offset + block.count <= span.offset + span.count
+                && outerProductIsFusable(block, flushing: settings.flushSubnormals)
         }
-        return true
     }
 
     /// Both entry points: divergence checks, then the method's update.

@@ -227,6 +227,7 @@ public final class ExactHessianMetaOptimizer: Optimizer {
         guard divergedAtStep == nil else { return false }
         checkLengths(weights.count, gradients.count)
         return outerProducts.withUnsafeBufferPointer { blocks in
+            checkOuterProductLayout(blocks, parameterCount: parameterCount)
             guard let table = factoredTable, factorsFit(blocks, table: table) else {
                 lastStepFormedOuterProducts = false
                 for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
@@ -261,11 +262,6 @@ public final class ExactHessianMetaOptimizer: Optimizer {
             for j in 0 ..< groupCount where !table.tangents[j * table.blockCount + index].matches(block) {
                 return false
             }
-        }
-        var previousEnd = 0
-        for block in blocks {
-            guard block.offset >= previousEnd, block.offset + block.count <= parameterCount else { return false }
-            previousEnd = block.offset + block.count
         }
         return true
     }

@@ -223,14 +223,8 @@ public final class MetaOptimizer: Optimizer {
                      outerProducts: [OuterProductGradient], loss: Float) -> Bool {
         guard divergedAtStep == nil else { return false }
         checkLengths(weights.count, gradients.count)
-        var previousEnd = 0
-        for block in outerProducts {
-            precondition(block.rows >= 1 && block.columns >= 1 && block.offset >= previousEnd
-                         && block.offset + block.rows * block.columns <= parameterCount,
-                         "outerProducts: blocks must be non-empty, sorted, disjoint and inside the parameters")
-            previousEnd = block.offset + block.rows * block.columns
-        }
         return outerProducts.withUnsafeBufferPointer { blocks in
+            checkOuterProductLayout(blocks, parameterCount: parameterCount)
             let fused = !layout.elementwise && !metaRule.usesDiagonalHessian
                 && outerProductsAlign(blocks, segments: segments)
                 && blocks.allSatisfy { outerProductIsFusable($0, flushing: configuration.subnormals == .flush) }

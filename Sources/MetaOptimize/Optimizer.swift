@@ -23,8 +23,9 @@ public protocol Optimizer: AnyObject {
 
     /// The same step with the gradient partly given as outer products (batch 1): bit for bit the dense step on the
     /// gradient whose `outerProducts` regions hold rowFactors[r]·columnFactors[c] (+0 for a zero row factor).
-    /// `gradients` holds the other elements; the blocks' regions may be overwritten. The default materialises the
-    /// blocks and runs the dense step.
+    /// `gradients` holds the other elements; the blocks' regions may be overwritten. The blocks must be non-empty,
+    /// sorted, disjoint and inside the parameters (``checkOuterProductLayout(_:parameterCount:)``). The default
+    /// materialises the blocks and runs the dense step.
     @discardableResult
     func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
               outerProducts: [OuterProductGradient], loss: Float) -> Bool

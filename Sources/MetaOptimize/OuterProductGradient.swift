@@ -1,5 +1,17 @@
 import SIMDSupport
 
+/// The caller's contract of ``Optimizer/step(weights:gradients:outerProducts:loss:)``: the blocks are non-empty,
+/// sorted, disjoint and inside the `parameterCount` parameters (a violation is a programming error, not data).
+package func checkOuterProductLayout(_ blocks: UnsafeBufferPointer<OuterProductGradient>, parameterCount: Int) {
+    var previousEnd = 0
+    for block in blocks {
+        precondition(block.rows >= 1 && block.columns >= 1 && block.offset >= previousEnd
+                     && block.offset + block.count <= parameterCount,
+                     "outerProducts: blocks must be non-empty, sorted, disjoint and inside the parameters")
+        previousEnd = block.offset + block.count
+    }
+}
+
 /// True when the fused pass forms exactly the gradient the dense path would see: both factor vectors are finite and
 /// max|row|·max|column| (exact in Double) is below the largest Float32, so no Float32 product can round to ∞; and,
 /// when `flushing` (FTZ + DAZ during the step), no factor is subnormal, because DAZ would read it as 0 inside the
