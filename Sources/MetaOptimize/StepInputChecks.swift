@@ -6,10 +6,5 @@ import SIMDSupport
 func stepInputProblem(loss: Float, gradients g: UnsafePointer<Float>, count: Int,
                       outside blocks: UnsafeBufferPointer<OuterProductGradient>) -> DivergenceReason? {
     guard loss.isFinite else { return .nonFiniteLoss }
-    var position = 0
-    for block in blocks {
-        guard allFinite(g + position, count: block.offset - position) else { return .nonFiniteGradient }
-        position = block.offset + block.rows * block.columns
-    }
-    return allFinite(g + position, count: count - position) ? nil : .nonFiniteGradient
+    return GradientSource(dense: g, blocks: blocks).denseIsFinite(count: count) ? nil : .nonFiniteGradient
 }
