@@ -45,7 +45,9 @@ for m in $competitors; do
   configs+=("--optimizer $m --model mlp:64 --stream label-permuted ${variant[$m]}")
 done
 [ -n "$competitors" ] && configs+=("--optimizer mechanic --base sgd --model mlp:64 --stream label-permuted"
-                                   "--optimizer mechanic --base sgd --sgd-momentum 0.9 --model mlp:64 --stream label-permuted --batch-size 4")
+                                   "--optimizer mechanic --base sgd --sgd-momentum 0.9 --model mlp:64 --stream label-permuted --batch-size 4"
+                                   "--optimizer mechanic --base sgd --sgd-momentum 0.9 --weight-decay 0.01 --model mlp:64 --stream label-permuted"
+                                   "--optimizer mechanic --weight-decay 0.01 --model mlp:256,256 --stream label-permuted --task-length 150")
 fail=0
 for k in "${!configs[@]}"; do
   for b in old new; do

@@ -5,7 +5,9 @@ import SIMDSupport
 ///
 /// Conventions: the optimizer sees the model as one flat Float32 buffer of ``parameterCount`` weights (tensors in
 /// canonical order, see ``TensorDescriptor``) and its gradient in the same layout. It allocates every buffer it
-/// needs when it is created; a step allocates nothing. Not thread-safe: one instance per run.
+/// needs when it is created; a step allocates nothing. Not thread-safe: one instance per run. Between two steps the
+/// weights are the ones the previous step left: a caller that changes them puts them in another buffer (an optimizer
+/// may keep values derived from its own last write to the buffer, as Mechanic does).
 public protocol Optimizer: AnyObject {
     /// Number of weights (length of the flat buffers).
     var parameterCount: Int { get }

@@ -105,6 +105,38 @@ struct StateTests {
         }
     }
 
+    @Test("Mechanic (store_delta false): the Δ its weight pass caches for the next step is the one recomputed from ref — dropping the cache before every step changes nothing bit for bit, and other weights (another buffer) are not read through a stale cache",
+          arguments: [MechanicBase.adamw, .adam, .sgd], [0.0, 0.1])
+    func mechanicCachedOffset(_ base: MechanicBase, weightDecay: Double) throws {
+        var settings = CompetitorSettings()
+        settings.mechanicBase = base
+        settings.weightDecay = weightDecay
+        settings.lr = base == .sgd ? 0.1 : 1
+        if base == .sgd { settings.sgdMomentum = 0.9 }
+        /// Steps through the samples; after step 3 the weights move to a new buffer, shifted by 0.01.
+        func steps(droppingCache: Bool) throws -> ([Float], [[Double]]) {
+            let mechanic = try #require(try makeCompetitor(.mechanic, tensors: LinearProblem.tensors, settings: settings) as? Mechanic)
+            var w = LinearProblem.weights
+            var traces: [[Double]] = []
+            for (k, (x, y)) in LinearProblem.samples.enumerated() {
+                if droppingCache { mechanic.didRestore() }
+                if k == 3 { w = w.map { $0 + 0.01 } }
+                let (loss, g) = LinearProblem.lossAndGradient(w, x, y)
+                _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { mechanic.step(weights: wb, gradients: $0, loss: loss) } }
+                var t = [Double](repeating: 0, count: mechanic.stepSizeReport.traceColumns.count)
+                t.withUnsafeMutableBufferPointer { mechanic.traceStepSizes(into: $0) }
+                traces.append(t)
+            }
+            #expect(mechanic.stepsTaken == LinearProblem.samples.count)
+            return (w, traces)
+        }
+        let (wCached, tracesCached) = try steps(droppingCache: false)
+        let (wRecomputed, tracesRecomputed) = try steps(droppingCache: true)
+        #expect(wCached.allSatisfy(\.isFinite) && tracesCached.last![0] != tracesCached.first![0])
+        #expect(wCached.map(\.bitPattern) == wRecomputed.map(\.bitPattern))
+        #expect(tracesCached == tracesRecomputed)
+    }
+
     @Test("Out-of-range settings are refused with the setting's key in the message")
     func invalidSettings() {
         var s = CompetitorSettings()
