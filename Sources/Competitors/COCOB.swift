@@ -49,7 +49,7 @@ final class COCOB: Competitor {
         for span in spans {
             var pass = COCOBPass(w: w, x0: x0, theta: theta, gsum: gsum, lmax: lmax, reward: reward, decay: CoupledDecay(wd, isOn: decay),
                                  alpha: alphaF)
-            pass = g.run(pass, from: span.offset, count: span.count)
+            pass = g.runApart(pass, from: span.offset, count: span.count)
             let sum = pass.sum, high = pass.high
             rateSum += Double(horizontalSum(sum))
             highest = max(highest, high.max())
@@ -83,9 +83,14 @@ private struct COCOBPass: GradientPass {
         st(gsum, j, lanes, gs)
         st(reward, j, lanes, r)
         st(w, j, lanes, rl * th / den + start)
-        // Padded tail lanes are 0/0: keep them out of the sum and the max.
-        let rate = (rl / den).replacing(with: 0, where: laneMask(lanes) .== 0)
-        sum += rate
-        high = max8(high, rate.replacing(with: -.infinity, where: laneMask(lanes) .== 0))
+        let rate = rl / den
+        if lanes == 8 {
+            sum += rate
+            high = max8(high, rate)
+        } else {
+            // Padded tail lanes are 0/0: keep them out of the sum and the max.
+            sum += rate.replacing(with: 0, where: laneMask(lanes) .== 0)
+            high = max8(high, rate.replacing(with: -.infinity, where: laneMask(lanes) .== 0))
+        }
     }
 }

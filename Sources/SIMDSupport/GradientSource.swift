@@ -42,7 +42,7 @@
             if block.offset >= end { break }
             while i < block.offset {
                 local.chunk(i, 8, load8(dense + i))
-                i += 8
+                i &+= 8
             }
             let x = block.columnFactors
             for r in 0 ..< block.rows {
@@ -52,17 +52,25 @@
                 var c = 0
                 while c < block.columns {
                     local.chunk(i, 8, zeroRow ? V8() : s * load8(x + c))
-                    i += 8
-                    c += 8
+                    i &+= 8
+                    c &+= 8
                 }
             }
         }
         while i + 8 <= end {
             local.chunk(i, 8, load8(dense + i))
-            i += 8
+            i &+= 8
         }
         if i < end { local.chunk(i, end - i, loadPartial(dense, i, end - i)) }
         return local
+    }
+
+    /// ``run(_:from:count:)`` as a call of its own (specialised for the pass, never inlined). Inlined into a large
+    /// caller, the runner can keep the pass in memory and store its accumulators every chunk; in a function of its
+    /// own they stay in registers. Use it for passes with accumulators.
+    @inlinable @inline(never)
+    package func runApart<P: GradientPass>(_ pass: P, from start: Int, count: Int) -> P {
+        run(pass, from: start, count: count)
     }
 
     /// Calls `body(e, g)` for the elements e = start, start + stride, … below start + count, g their gradient.
@@ -153,7 +161,7 @@ package func runWithoutGradient<P: GradientPass>(_ pass: P, from start: Int, cou
     let end = start + count
     while i + 8 <= end {
         local.chunk(i, 8, V8())
-        i += 8
+        i &+= 8
     }
     if i < end { local.chunk(i, end - i, V8()) }
     return local
