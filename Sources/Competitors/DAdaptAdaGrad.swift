@@ -17,8 +17,9 @@ final class DAdaptAdaGrad: DistanceAdapting {
     /// after a restore (then recomputed once).
     let lastSums: UnsafeMutablePointer<Float>
     var lastSumsValid = false
-    /// The step's z = x0 − s/(√α + eps), formed in the first pass (scratch, allocated once; not state).
-    let z: UnsafeMutablePointer<Float>
+    /// The weights before the step, kept by the first pass (which already writes the new weights) for the package's
+    /// skipped step (‖s‖₁ = 0), which leaves the weights unchanged. Scratch allocated once; not state.
+    let previousWeights: UnsafeMutablePointer<Float>
 
     let lr, momentum, eps, wd, d0, growthRate: Double
 
@@ -32,12 +33,12 @@ final class DAdaptAdaGrad: DistanceAdapting {
         alpha = buffers["alpha_k"]; sk = buffers["sk"]; x0 = buffers["x0"]
         alpha.update(repeating: 1e-6, count: n)
         lastSums = .allocate(capacity: 2 * spans.count)
-        z = .allocate(capacity: n)
+        previousWeights = .allocate(capacity: n)
     }
 
     deinit {
         lastSums.deallocate()
-        z.deallocate()
+        previousWeights.deallocate()
     }
 
     var summary: String { "D-Adapt AdaGrad (dadaptation 3.2): lr = \(lr), d0 = \(d0), eps = \(eps), weight_decay = \(wd)" }
@@ -58,9 +59,11 @@ final class DAdaptAdaGrad: DistanceAdapting {
         let recompute = !lastSumsValid, decay = wd != 0
         for (t, span) in spans.enumerated() {
             if k == 0 { copyFloats(x0 + span.offset, w + span.offset, span.count) }
-            var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, x0: x0, z: z, recompute: recompute, decay: CoupledDecay(wd, isOn: decay),
-                                               eps: epsF, dlr: dlrF)
-            pass = g.run(pass, from: span.offset, count: span.count)
+            var pass = DAdaptAdaGradReductions(w: w, alpha: alpha, s: sk, x0: x0, previousWeights: previousWeights,
+                                               recompute: recompute, decay: CoupledDecay(wd, isOn: decay), eps: epsF,
+                                               dlr: dlrF, momentum: Float(momentum),
+                                               oneMinusMomentum: Float(1 - momentum), copiesZ: momentum == 0)
+            pass = g.runApart(pass, from: span.offset, count: span.count)
             let oldWSum = recompute ? horizontalSum(pass.oldW) : lastSums[2 * t]
             let oldLSum = recompute ? horizontalSum(pass.oldL) : lastSums[2 * t + 1]
             lastSums[2 * t] = horizontalSum(pass.newW)
@@ -72,29 +75,35 @@ final class DAdaptAdaGrad: DistanceAdapting {
         lastSumsValid = true
         lastLambda = dlr
         let weightedNew = weighted + weightedChange, l1New = l1 + l1Change
-        if l1New == 0 { return nil }
+        if l1New == 0 {
+            copyFloats(w, previousWeights, parameterCount)
+            return nil
+        }
         weighted = weightedNew
         l1 = l1New
         gsqWeighted += dlr * dlr * g2
         let dHat = (weighted - gsqWeighted) / l1
         d = max(d, min(dHat, d * growthRate))
-        var pass = DualAveragingStep(w: w, formedZ: z, momentum: momentum)
-        pass = runWithoutGradient(pass, from: 0, count: parameterCount)
         return completeStep(used: dlr)
     }
 }
 
-/// D-Adapt AdaGrad's first pass over one tensor: α ← α + g², s ← s + λ·g, z = x0 − s/(√α + eps) (new s and α),
-/// and the lane sums of s²/(√α + eps) and |s| (old values only when `recompute`, new values), g²/(√α + eps).
+/// D-Adapt AdaGrad's pass over one tensor: α ← α + g², s ← s + λ·g, z = x0 − s/(√α + eps) (new s and α), the
+/// weight step w ← μ·w + (1 − μ)·z (w ← z when μ = 0, as the package writes it: not μ·w + z, whose signed zeros can
+/// differ) with the old w kept, and the lane sums of s²/(√α + eps) and |s| (old values only when `recompute`, new
+/// values), g²/(√α + eps). The weight step needs nothing the sums decide: d changes only the next step's λ, and a
+/// skipped step puts the kept weights back.
 private struct DAdaptAdaGradReductions: GradientPass {
     let w: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
-    let x0: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>
+    let x0: UnsafeMutablePointer<Float>, previousWeights: UnsafeMutablePointer<Float>
     let recompute: Bool, decay: CoupledDecay, eps: Float, dlr: Float
+    let momentum: Float, oneMinusMomentum: Float, copiesZ: Bool
     var oldW = V8(), oldL = V8(), newW = V8(), newL = V8(), gq = V8()
 
     @inline(__always)
     mutating func chunk(_ e: Int, _ n: Int, _ g: V8) {
-        let gv = decay(g, ld(w, e, n))
+        let wOld = ld(w, e, n)
+        let gv = decay(g, wOld)
         let sOld = ld(s, e, n)
         let aOld = ld(alpha, e, n)
         // Padded tail lanes have α = 0 and s = 0: every term below is 0/eps = 0 there.
@@ -109,7 +118,9 @@ private struct DAdaptAdaGradReductions: GradientPass {
         let sv = sOld + splat(dlr) * gv
         st(s, e, n, sv)
         newW += sv * sv / root
-        st(z, e, n, ld(x0, e, n) - sv / root)
+        let zv = ld(x0, e, n) - sv / root
+        st(previousWeights, e, n, wOld)
+        st(w, e, n, copiesZ ? zv : wOld * splat(momentum) + splat(oneMinusMomentum) * zv)
         newL += abs8(sv)
     }
 }

@@ -84,3 +84,23 @@ private struct DAdaptSGDReductions: GradientPass {
         squares = squares.addingProduct(sv, sv)
     }
 }
+
+/// D-Adapt SGD's weight step (dual averaging, spec §2.2): z ← x0 − s (kept as state), then w ← μ·w + (1 − μ)·z.
+private struct DualAveragingStep: GradientPass {
+    let w: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>
+    let x0: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+    let momentum: Float, oneMinusMomentum: Float
+
+    init(w: UnsafeMutablePointer<Float>, x0: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
+         z: UnsafeMutablePointer<Float>, momentum: Double) {
+        self.w = w; self.z = z; self.x0 = x0; self.s = s
+        self.momentum = Float(momentum); oneMinusMomentum = Float(1 - momentum)
+    }
+
+    @inline(__always)
+    func chunk(_ i: Int, _ n: Int, _ g: V8) {
+        let zv = ld(x0, i, n) - ld(s, i, n)
+        st(z, i, n, zv)
+        st(w, i, n, ld(w, i, n) * splat(momentum) + splat(oneMinusMomentum) * zv)
+    }
+}

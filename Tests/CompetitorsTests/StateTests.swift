@@ -137,6 +137,29 @@ struct StateTests {
         #expect(tracesCached == tracesRecomputed)
     }
 
+    @Test("D-Adapt AdaGrad: a step the package skips (‖s‖₁ = 0 after it) leaves the weights as they were, bit for bit, though its pass already wrote the step's weights",
+          arguments: [0.0, 0.5])
+    func adaGradSkippedStep(momentum: Double) throws {
+        var settings = CompetitorSettings()
+        settings.d0 = 1
+        settings.lr = 1
+        settings.growthRate = 1  // d stays 1, so λ = 1 and s = g1 + (−g1) = 0 exactly at step 2
+        settings.sgdMomentum = momentum
+        let optimizer = try makeCompetitor(.dadaptAdaGrad, tensors: LinearProblem.tensors, settings: settings)
+        var w = LinearProblem.weights
+        let (loss, g1) = LinearProblem.lossAndGradient(w, LinearProblem.samples[0].0, LinearProblem.samples[0].1)
+        let step = { (g: [Float]) in
+            _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { optimizer.step(weights: wb, gradients: $0, loss: loss) } }
+        }
+        step(g1)
+        let afterFirst = w
+        #expect(afterFirst != LinearProblem.weights)
+        step(g1.map { -$0 })
+        #expect(w.map(\.bitPattern) == afterFirst.map(\.bitPattern))
+        #expect(optimizer.exportState().scalars["k"] == 1)
+        #expect(optimizer.exportState().arrays.first { $0.name == "sk" }!.values.allSatisfy { $0 == 0 })
+    }
+
     @Test("Out-of-range settings are refused with the setting's key in the message")
     func invalidSettings() {
         var s = CompetitorSettings()
