@@ -160,6 +160,48 @@ struct StateTests {
         #expect(optimizer.exportState().arrays.first { $0.name == "sk" }!.values.allSatisfy { $0 == 0 })
     }
 
+    @Test("D-Adapt Adam: a step the package skips (‖s‖₁ = 0) updates m and v but leaves the weights as they were, though its pass already wrote the decayed step's weights")
+    func dadaptAdamSkippedStep() throws {
+        var settings = CompetitorSettings()
+        settings.weightDecay = 0.1
+        settings.decouple = true  // the step would shrink the weights even with a zero gradient
+        let optimizer = try makeCompetitor(.dadaptAdam, tensors: LinearProblem.tensors, settings: settings)
+        var w = LinearProblem.weights
+        let zero = [Float](repeating: 0, count: w.count)
+        _ = w.withUnsafeMutableBufferPointer { wb in zero.withUnsafeBufferPointer { optimizer.step(weights: wb, gradients: $0, loss: 1) } }
+        #expect(w.map(\.bitPattern) == LinearProblem.weights.map(\.bitPattern))
+        #expect(optimizer.exportState().scalars["k"] == 0)
+        let (loss, g) = LinearProblem.lossAndGradient(w, LinearProblem.samples[0].0, LinearProblem.samples[0].1)
+        _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { optimizer.step(weights: wb, gradients: $0, loss: loss) } }
+        #expect(w != LinearProblem.weights)
+        #expect(optimizer.exportState().scalars["k"] == 1)
+    }
+
+    @Test("D-Adapt Adam: the s/(√v + eps) its pass keeps for the next step is the one recomputed from s and v — dropping it before every step changes nothing bit for bit",
+          arguments: [false, true])
+    func dadaptAdamKeptQuotient(exercising: Bool) throws {
+        let settings = exercising ? exercisingSettings(.dadaptAdam) : CompetitorSettings()
+        func steps(droppingQuotient: Bool) throws -> ([Float], [[Double]]) {
+            let optimizer = try #require(try makeCompetitor(.dadaptAdam, tensors: LinearProblem.tensors, settings: settings) as? DAdaptAdam)
+            var w = LinearProblem.weights
+            var traces: [[Double]] = []
+            for (x, y) in LinearProblem.samples {
+                if droppingQuotient { optimizer.didRestore() }
+                let (loss, g) = LinearProblem.lossAndGradient(w, x, y)
+                _ = w.withUnsafeMutableBufferPointer { wb in g.withUnsafeBufferPointer { optimizer.step(weights: wb, gradients: $0, loss: loss) } }
+                var t = [Double](repeating: 0, count: optimizer.stepSizeReport.traceColumns.count)
+                t.withUnsafeMutableBufferPointer { optimizer.traceStepSizes(into: $0) }
+                traces.append(t)
+            }
+            return (w, traces)
+        }
+        let (wKept, tracesKept) = try steps(droppingQuotient: false)
+        let (wRecomputed, tracesRecomputed) = try steps(droppingQuotient: true)
+        #expect(tracesKept.last![1] != tracesKept.first![1])  // d moved: the sums matter
+        #expect(wKept.map(\.bitPattern) == wRecomputed.map(\.bitPattern))
+        #expect(tracesKept == tracesRecomputed)
+    }
+
     @Test("Out-of-range settings are refused with the setting's key in the message")
     func invalidSettings() {
         var s = CompetitorSettings()
