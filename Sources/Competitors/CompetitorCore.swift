@@ -123,8 +123,7 @@ extension Competitor {
 
     @discardableResult
     func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, loss: Float) -> Bool {
-        precondition(weights.count == parameterCount && gradients.count == parameterCount,
-                     "expected buffers of \(parameterCount) weights")
+        checkLengths(weights.count, gradients.count)
         return run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!), loss: loss)
     }
 
@@ -134,19 +133,15 @@ extension Competitor {
     @discardableResult
     func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
               outerProducts: [OuterProductGradient], loss: Float) -> Bool {
-        precondition(weights.count == parameterCount && gradients.count == parameterCount,
-                     "expected buffers of \(parameterCount) weights")
+        checkLengths(weights.count, gradients.count)
         guard book.divergedAtStep == nil else { return false }
-        return outerProducts.withUnsafeBufferPointer { blocks in
-            checkOuterProductLayout(blocks, parameterCount: parameterCount)
-            guard formsOuterProducts(blocks) else {
-                for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
-                return run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!),
-                           loss: loss)
-            }
-            return run(weights: weights.baseAddress!,
-                       gradients: GradientSource(dense: gradients.baseAddress!, blocks: blocks), loss: loss)
-        }
+        return stepOnOuterProducts(
+            outerProducts, gradients: gradients, parameterCount: parameterCount, formsInPass: formsOuterProducts,
+            inPass: { blocks in
+                run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!, blocks: blocks),
+                    loss: loss)
+            },
+            dense: { run(weights: weights.baseAddress!, gradients: GradientSource(dense: gradients.baseAddress!), loss: loss) })
     }
 
     /// True when the blocks (laid out as ``checkOuterProductLayout(_:parameterCount:)`` requires) can be formed in

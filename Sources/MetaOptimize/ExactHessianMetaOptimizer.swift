@@ -226,17 +226,19 @@ public final class ExactHessianMetaOptimizer: Optimizer {
                      outerProducts: [OuterProductGradient], loss: Float) -> Bool {
         guard divergedAtStep == nil else { return false }
         checkLengths(weights.count, gradients.count)
-        return outerProducts.withUnsafeBufferPointer { blocks in
-            checkOuterProductLayout(blocks, parameterCount: parameterCount)
-            guard let table = factoredTable, factorsFit(blocks, table: table) else {
+        return stepOnOuterProducts(
+            outerProducts, gradients: gradients, parameterCount: parameterCount,
+            formsInPass: { blocks in factoredTable.map { factorsFit(blocks, table: $0) } ?? false },
+            inPass: { blocks in
+                let table = factoredTable!
+                lastStepFormedOuterProducts = true
+                return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!,
+                           factors: ExactFactors(blocks: blocks, tangents: table.tangents, rows: table.rows), loss: loss)
+            },
+            dense: {
                 lastStepFormedOuterProducts = false
-                for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
                 return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!, factors: nil, loss: loss)
-            }
-            lastStepFormedOuterProducts = true
-            return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!,
-                       factors: ExactFactors(blocks: blocks, tangents: table.tangents, rows: table.rows), loss: loss)
-        }
+            })
     }
 
     /// Makes ``step(weights:gradients:outerProducts:loss:)`` form the Hessian-vector products of the outer-product
@@ -264,11 +266,6 @@ public final class ExactHessianMetaOptimizer: Optimizer {
             }
         }
         return true
-    }
-
-    private func checkLengths(_ weights: Int, _ gradients: Int) {
-        precondition(weights == parameterCount, "weights: expected \(parameterCount) values, found \(weights)")
-        precondition(gradients == parameterCount, "gradients: expected \(parameterCount) values, found \(gradients)")
     }
 
     /// The step shared by both entry points: `g` holds every gradient element outside `factors`' blocks (all of

@@ -223,24 +223,21 @@ public final class MetaOptimizer: Optimizer {
                      outerProducts: [OuterProductGradient], loss: Float) -> Bool {
         guard divergedAtStep == nil else { return false }
         checkLengths(weights.count, gradients.count)
-        return outerProducts.withUnsafeBufferPointer { blocks in
-            checkOuterProductLayout(blocks, parameterCount: parameterCount)
-            let fused = !layout.elementwise && !metaRule.usesDiagonalHessian
-                && outerProductsAlign(blocks, segments: segments)
-                && blocks.allSatisfy { outerProductIsFusable($0, flushing: configuration.subnormals == .flush) }
-            lastStepFormedOuterProducts = fused
-            if !fused {
-                for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
+        return stepOnOuterProducts(
+            outerProducts, gradients: gradients, parameterCount: parameterCount,
+            formsInPass: { blocks in
+                !layout.elementwise && !metaRule.usesDiagonalHessian && outerProductsAlign(blocks, segments: segments)
+                    && blocks.allSatisfy { outerProductIsFusable($0, flushing: configuration.subnormals == .flush) }
+            },
+            inPass: { blocks in
+                lastStepFormedOuterProducts = true
+                return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!, outerProducts: blocks,
+                           loss: loss, hessian: nil)
+            },
+            dense: {
+                lastStepFormedOuterProducts = false
                 return step(weights: weights, gradients: UnsafeBufferPointer(gradients), loss: loss)
-            }
-            return run(weights: weights.baseAddress!, gradients: gradients.baseAddress!, outerProducts: blocks,
-                       loss: loss, hessian: nil)
-        }
-    }
-
-    private func checkLengths(_ weights: Int, _ gradients: Int) {
-        precondition(weights == parameterCount, "weights: expected \(parameterCount) values, found \(weights)")
-        precondition(gradients == parameterCount, "gradients: expected \(parameterCount) values, found \(gradients)")
+            })
     }
 
     /// The step shared by both entry points (spec §3.2 order, or IDBD's when `hessian` is given): `gradients` holds

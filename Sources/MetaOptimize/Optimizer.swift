@@ -64,11 +64,18 @@ extension Optimizer {
     @discardableResult
     public func step(weights: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
                      outerProducts: [OuterProductGradient], loss: Float) -> Bool {
-        for block in outerProducts { block.materialize(into: gradients.baseAddress! + block.offset) }
-        return step(weights: weights, gradients: UnsafeBufferPointer(gradients), loss: loss)
+        stepOnOuterProducts(outerProducts, gradients: gradients, parameterCount: parameterCount,
+                            formsInPass: { _ in false }, inPass: { _ in false },
+                            dense: { step(weights: weights, gradients: UnsafeBufferPointer(gradients), loss: loss) })
     }
 
     public var hasSeparateEvaluationPoint: Bool { false }
+
+    /// The caller's contract of both step entry points: weights and gradients hold ``parameterCount`` values each.
+    package func checkLengths(_ weights: Int, _ gradients: Int) {
+        precondition(weights == parameterCount, "weights: expected \(parameterCount) values, found \(weights)")
+        precondition(gradients == parameterCount, "gradients: expected \(parameterCount) values, found \(gradients)")
+    }
 
     public func evaluationWeights(training: UnsafeBufferPointer<Float>,
                                   into evaluation: UnsafeMutableBufferPointer<Float>) {

@@ -12,6 +12,24 @@ package func checkOuterProductLayout(_ blocks: UnsafeBufferPointer<OuterProductG
     }
 }
 
+/// The frame of every ``Optimizer/step(weights:gradients:outerProducts:loss:)``: checks the layout contract
+/// (``checkOuterProductLayout(_:parameterCount:)``), then runs `inPass` on the blocks when `formsInPass` accepts them,
+/// or else writes every block's products into `gradients` and runs `dense`, the dense step (bit for bit the same).
+package func stepOnOuterProducts(
+    _ outerProducts: [OuterProductGradient], gradients: UnsafeMutableBufferPointer<Float>, parameterCount: Int,
+    formsInPass: (UnsafeBufferPointer<OuterProductGradient>) -> Bool,
+    inPass: (UnsafeBufferPointer<OuterProductGradient>) -> Bool, dense: () -> Bool
+) -> Bool {
+    outerProducts.withUnsafeBufferPointer { blocks in
+        checkOuterProductLayout(blocks, parameterCount: parameterCount)
+        guard formsInPass(blocks) else {
+            for block in blocks { block.materialize(into: gradients.baseAddress! + block.offset) }
+            return dense()
+        }
+        return inPass(blocks)
+    }
+}
+
 /// True when the fused pass forms exactly the gradient the dense path would see: both factor vectors are finite and
 /// max|row|·max|column| (exact in Double) is below the largest Float32, so no Float32 product can round to ∞; and,
 /// when `flushing` (FTZ + DAZ during the step), no factor is subnormal, because DAZ would read it as 0 inside the
